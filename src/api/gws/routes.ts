@@ -1,0 +1,171 @@
+/**
+ * The GWS v2 routes: parse and authenticate, hand the request to the engine or a read, and render
+ * the answer in GWS shapes. Operation bodies are validated by the domain, per operation, after
+ * the resource is found, so refusals follow the contract's order (6, 5, 1/10, 3, 2).
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Directory, DirectoryUser } from '../../directory/directory.js';
+import { toActor } from '../../directory/directory.js';
+import { refuse, type Refusal } from '../../domain/refusals.js';
+import { partyOf, type Call } from '../../domain/voice/model.js';
+import type { Engine, Outcome } from '../../engine/engine.js';
+import type { Clock } from '../../engine/ports.js';
+import type { App } from '../../http/app.js';
+import type { Store } from '../../store/port.js';
+import { SESSION_COOKIE, type Authenticator } from './auth.js';
+import { errorBody, httpStatusOf } from './errors.js';
+import { callView } from './views/call.js';
+import { callUri, type Urls } from './views/urls.js';
+import { deviceView, userView } from './views/user.js';
+
+export interface GwsDeps {
+  readonly engine: Engine;
+  readonly store: Store;
+  readonly directory: Directory;
+  readonly auth: Authenticator;
+  readonly clock: Clock;
+  readonly urls: Urls;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: DirectoryUser;
+  }
+}
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const Fields = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 256 })) });
+/**
+ * Operation bodies are validated by the domain with each operation's own TypeBox schema, after
+ * the resource has been found: a route-level body schema would answer 1/10 before 6 and break
+ * the contract's order. Here a body only has to be a JSON object (an absent body is `{}`).
+ */
+const operationBody = (body: unknown): { ok: true; body: Readonly<Record<string, unknown>> } | Refusal => {
+  if (body === undefined || body === null) return { ok: true, body: {} };
+  if (typeof body !== 'object' || Array.isArray(body)) return refuse.malformedBody('expected a JSON object with operationName');
+  return { ok: true, body: body as Record<string, unknown> };
+};
+
+export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
+  const { engine, store, directory, auth, clock, urls } = deps;
+
+  const fail = (refusal: Refusal) => ({ status: httpStatusOf(refusal.statusCode), body: errorBody(refusal) });
+  const answer = (outcome: Outcome) => (outcome.ok ? { status: 200, body: { statusCode: 0 } } : fail(outcome));
+  /** Runs an operation on a parsed body, or refuses the body itself. */
+  const operate = (raw: unknown, run: (body: Readonly<Record<string, unknown>>) => Outcome) => {
+    const parsed = operationBody(raw);
+    return answer(parsed.ok ? run(parsed.body) : parsed);
+  };
+
+  const viewOf = (user: DirectoryUser, call: Call) =>
+    callView({
+      urls,
+      now: clock.now(),
+      directory,
+      call,
+      viewer: user,
+      viewerCalls: new Map(store.presentCallsOf(user.phoneNumber ?? '').map((c) => [c.id, c])),
+    });
+
+  app.register(async (plain) => {
+    const api = plain.withTypeProvider<TypeBoxTypeProvider>();
+    api.decorateRequest('user', null as unknown as DirectoryUser);
+    api.addHook('onRequest', async (request, reply) => {
+      const result = auth.authenticate(request.headers);
+      if (!result.ok) {
+        return reply
+          .code(401)
+          .header('WWW-Authenticate', 'Basic realm="Conclave"')
+          .send(errorBody(refuse.notAuthenticated(result.reason)));
+      }
+      request.user = result.user;
+      if (result.via === 'basic' && !hasSessionCookie(request.headers.cookie))
+        reply.header('Set-Cookie', `${SESSION_COOKIE}=${auth.issueSession(result.user)}; Path=/; HttpOnly; SameSite=Lax`);
+    });
+
+    api.get('/me', async (request) => ({ statusCode: 0, user: userView(urls, request.user) }));
+
+    api.post('/me', async (request, reply) => {
+      const { status, body } = operate(request.body, (b) => engine.sessionOperation(toActor(request.user), b));
+      return reply.code(status).send(body);
+    });
+
+    api.post(
+      '/me/channels/:channel',
+      { schema: { params: Type.Object({ channel: Id })} },
+      async (request, reply) => {
+        const { status, body } = operate(request.body, (b) => engine.channelOperation(toActor(request.user), request.params.channel, b));
+        return reply.code(status).send(body);
+      },
+    );
+
+    api.get('/me/devices', { schema: { querystring: Fields } }, async (request) => {
+      const user = request.user;
+      const devices = user.deviceId ? [deviceView(urls, user, store.getAgentSession(user.id))] : [];
+      return request.query.fields ? { statusCode: 0, devices } : { statusCode: 0, uris: devices.map((d) => d.uri) };
+    });
+
+    api.get('/me/devices/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const user = request.user;
+      if (user.deviceId !== request.params.id) {
+        const { status, body } = fail(refuse.notFound('device', request.params.id));
+        return reply.code(status).send(body);
+      }
+      return { statusCode: 0, device: deviceView(urls, user, store.getAgentSession(user.id)) };
+    });
+
+    api.post(
+      '/me/devices/:id/calls',
+      { schema: { params: Type.Object({ id: Id })} },
+      async (request, reply) => {
+        const user = request.user;
+        if (user.deviceId !== request.params.id || user.phoneNumber === null) {
+          const { status, body } = fail(refuse.notFound('device', request.params.id));
+          return reply.code(status).send(body);
+        }
+        const actor = { ...toActor(user), dn: user.phoneNumber };
+        const { status, body } = operate(request.body, (b) => engine.dial(actor, b));
+        return reply.code(status).send(body);
+      },
+    );
+
+    api.get('/me/calls', { schema: { querystring: Fields } }, async (request) => {
+      const user = request.user;
+      const calls = user.phoneNumber === null ? [] : store.presentCallsOf(user.phoneNumber);
+      return request.query.fields
+        ? { statusCode: 0, calls: calls.map((c) => viewOf(user, c)) }
+        : { statusCode: 0, uris: calls.map((c) => callUri(urls, c.id)) };
+    });
+
+    api.get('/me/calls/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const user = request.user;
+      const call = store.getCall(request.params.id);
+      if (!call || user.phoneNumber === null || !partyOf(call, user.phoneNumber)) {
+        const { status, body } = fail(refuse.notFound('call', request.params.id));
+        return reply.code(status).send(body);
+      }
+      return { statusCode: 0, call: viewOf(user, call) };
+    });
+
+    api.post(
+      '/me/calls/:id',
+      { schema: { params: Type.Object({ id: Id })} },
+      async (request, reply) => {
+        const { status, body } = operate(request.body, (b) => engine.callOperation(toActor(request.user), request.params.id, b));
+        return reply.code(status).send(body);
+      },
+    );
+
+    api.get('/users/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const user = directory.byId(request.params.id);
+      if (!user) {
+        const { status, body } = fail(refuse.notFound('user', request.params.id));
+        return reply.code(status).send(body);
+      }
+      return { statusCode: 0, user: userView(urls, user) };
+    });
+  }, { prefix: '/api/v2' });
+};
+
+const hasSessionCookie = (cookie: string | undefined): boolean => cookie !== undefined && cookie.includes(`${SESSION_COOKIE}=`);

@@ -1,0 +1,91 @@
+/**
+ * The GWS view of a call for one party: their own state, the *other* parties as participants,
+ * and the capabilities they have now. Field order follows the seed's CometD sample.
+ */
+import type { DirectoryUser } from '../../../directory/directory.js';
+import { toActor } from '../../../directory/directory.js';
+import { contextFor, voiceCapabilities } from '../../../domain/voice/decide.js';
+import { partyOf, presentParties, type Call, type PartyState } from '../../../domain/voice/model.js';
+import type { DnDirectory } from '../../../domain/voice/operations.js';
+import { callPath, callUri, deviceUri, type Urls } from './urls.js';
+
+export interface GwsParticipant {
+  e164Number: string;
+  formattedPhoneNumber: string;
+  phoneNumber: string;
+  digits: string;
+}
+
+export interface GwsCall {
+  id: string;
+  state: PartyState;
+  callUuid: string;
+  connId: string;
+  deviceUri: string;
+  participants: GwsParticipant[];
+  dnis: string;
+  ani?: string;
+  callType: Call['callType'];
+  capabilities: string[];
+  duration: string;
+  mute: 'On' | 'Off';
+  supervisorListeningIn: boolean;
+  monitoredUserMuted: boolean;
+  monitoring: boolean;
+  /** Omitted when empty, as GWS does. */
+  userData?: Record<string, string | number>;
+  uri: string;
+  path: string;
+  parentCallUri?: string;
+  parentCallPath?: string;
+}
+
+export interface CallViewInput {
+  readonly urls: Urls;
+  readonly now: number;
+  readonly directory: DnDirectory;
+  readonly call: Call;
+  readonly viewer: DirectoryUser;
+  /** The viewer's present calls, which capabilities depend on (consultations). */
+  readonly viewerCalls: ReadonlyMap<string, Call>;
+}
+
+const participant = (dn: string): GwsParticipant => ({ e164Number: '', formattedPhoneNumber: dn, phoneNumber: dn, digits: dn });
+
+/** Whole seconds the call has been connected (or ringing, before it was answered). */
+const durationSeconds = (call: Call, now: number): string =>
+  String(Math.max(0, Math.floor(((call.endedAt ?? now) - (call.establishedAt ?? call.createdAt)) / 1000)));
+
+export const callView = (input: CallViewInput): GwsCall => {
+  const { call, viewer, urls } = input;
+  const dn = viewer.phoneNumber ?? '';
+  const self = partyOf(call, dn);
+  const state: PartyState = self?.state ?? 'Released';
+  const ctx = contextFor({ call, actorCalls: input.viewerCalls, directory: input.directory }, toActor(viewer), call.id);
+  const view: GwsCall = {
+    id: call.id,
+    state,
+    callUuid: call.id,
+    connId: call.connId,
+    deviceUri: viewer.deviceId ? deviceUri(urls, viewer.deviceId) : '',
+    // A party who has left sees no one: the call is over for them.
+    participants: state === 'Released' ? [] : presentParties(call).filter((p) => p.dn !== dn).map((p) => participant(p.dn)),
+    dnis: call.dnis,
+    callType: call.callType,
+    capabilities: 'ok' in ctx ? [] : voiceCapabilities(ctx),
+    duration: durationSeconds(call, input.now),
+    mute: self?.mute ?? 'Off',
+    supervisorListeningIn: false,
+    monitoredUserMuted: false,
+    monitoring: false,
+    uri: callUri(urls, call.id),
+    path: callPath(call.id),
+  };
+  if (Object.keys(call.userData).length > 0) view.userData = { ...call.userData };
+  if (call.callType === 'Inbound') view.ani = call.ani;
+  if (call.parentCallId !== null) {
+    view.parentCallUri = callUri(urls, call.parentCallId);
+    view.parentCallPath = callPath(call.parentCallId);
+  }
+  return view;
+};

@@ -1,0 +1,42 @@
+import type { DirectoryUser } from '../../../directory/directory.js';
+import type { AgentSession, ChannelName } from '../../../domain/agent/model.js';
+import { DEVICE_CALL_OPERATIONS } from '../../../domain/voice/dial.js';
+import { devicePath, deviceUri, userPath, userUri, type Urls } from './urls.js';
+
+export const userView = (urls: Urls, user: DirectoryUser) => ({
+  id: user.id,
+  userName: user.userName,
+  firstName: user.firstName,
+  lastName: user.lastName,
+  ...(user.emailAddress ? { emailAddress: user.emailAddress } : {}),
+  roles: [...user.roles],
+  enabled: true,
+  uri: userUri(urls, user.id),
+  path: userPath(user.id),
+});
+
+/** The agent's state on one channel as GWS shows it: Ready, NotReady, or LoggedOut without a session. */
+export const channelUserState = (session: AgentSession | undefined, channel: ChannelName) => {
+  const state = session?.channels?.[channel]?.state ?? 'LoggedOut';
+  return { id: state, displayName: state === 'NotReady' ? 'Not Ready' : state === 'LoggedOut' ? 'Logged Out' : state, state };
+};
+
+export const deviceView = (urls: Urls, user: DirectoryUser, session: AgentSession | undefined) => ({
+  id: user.deviceId as string,
+  deviceState: 'Active' as const,
+  userState: channelUserState(session, 'voice'),
+  phoneNumber: user.phoneNumber as string,
+  e164Number: '',
+  telephonyNetwork: 'Private' as const,
+  doNotDisturb: 'Off' as const,
+  capabilities: user.features.includes('api-voice') ? [...DEVICE_CALL_OPERATIONS] : [],
+  uri: deviceUri(urls, user.deviceId as string),
+  path: devicePath(user.deviceId as string),
+});
+
+export const channelsView = (session: AgentSession | undefined) =>
+  (Object.keys(session?.channels ?? {}) as ChannelName[]).map((channel) => ({
+    channel,
+    userState: channelUserState(session, channel),
+    capabilities: session?.channels?.[channel]?.state === 'Ready' ? ['NotReady'] : ['Ready'],
+  }));

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/** The single entry point: `conclave serve [flags]`. */
+import pino from 'pino';
+import { parseServeConfig, type ServeConfig } from './config.js';
+import { DirectoryError, demoDirectory, loadDirectoryFile } from './directory/directory.js';
+import { startServer } from './server.js';
+
+const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L]`;
+
+const die = (reason: string, code = 2): never => {
+  process.stderr.write(`conclave: ${reason}\n`);
+  process.exit(code);
+};
+
+const serve = async (config: ServeConfig) => {
+  let directory;
+  try {
+    directory = config.directory ? loadDirectoryFile(config.directory) : demoDirectory();
+  } catch (error) {
+    if (error instanceof DirectoryError) die(error.message);
+    throw error;
+  }
+  // Logs go to stderr; stdout carries the one line that says where we listen.
+  const logger = pino({ level: config.logLevel }, pino.destination(2));
+  let server;
+  try {
+    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') die(`port ${config.port} on ${config.host} is already in use`, 1);
+    if (e.code === 'EADDRNOTAVAIL') die(`cannot listen on ${config.host}: address not available`, 1);
+    die(`cannot start: ${e.message}`, 1);
+    return;
+  }
+  process.stdout.write(`conclave listening on ${server.url}\n`);
+  if (!config.directory) {
+    process.stdout.write(
+      `demo directory: agent15000..agent15003 (DNs 15000-15003), super15010, admin — the password is the user name\n`,
+    );
+  }
+  const running = server;
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    // The contract: exit 0 within 5 s, whatever a client is doing.
+    setTimeout(() => process.exit(0), 4500).unref();
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down');
+        process.exit(0);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+};
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'serve') {
+  const parsed = parseServeConfig(rest, process.env);
+  if (!parsed.ok) die(`${parsed.error}\n${USAGE}`);
+  else await serve(parsed.config);
+} else if (command === undefined || command === '--help' || command === '-h') {
+  process.stdout.write(`${USAGE}\n`);
+} else {
+  die(`unknown command '${command}'\n${USAGE}`);
+}

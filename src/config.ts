@@ -1,0 +1,72 @@
+/**
+ * `conclave serve` configuration from flags and environment variables (a flag wins over its
+ * variable). Pure: the CLI prints the error and exits; tests call it directly.
+ */
+import { parseArgs } from 'node:util';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServeConfig {
+  readonly host: string;
+  readonly port: number;
+  /** SQLite file path, or ':memory:'. */
+  readonly data: string;
+  /** Directory file path, or null for the built-in demo directory. */
+  readonly directory: string | null;
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULTS: ServeConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  data: './.conclave/conclave.db',
+  directory: null,
+  logLevel: 'info',
+};
+
+export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; error: string };
+
+export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv): ConfigResult => {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        data: { type: 'string' },
+        directory: { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }) as { values: Record<string, string | undefined> });
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+  const pick = (flag: string, variable: string): string | undefined => {
+    const value = values[flag] ?? env[variable];
+    return value === '' ? undefined : value;
+  };
+
+  const portText = pick('port', 'PORT') ?? String(DEFAULTS.port);
+  const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return { ok: false, error: `--port must be an integer from 0 to 65535, not '${portText}'` };
+
+  const logLevel = pick('log-level', 'LOG_LEVEL') ?? DEFAULTS.logLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    return { ok: false, error: `--log-level must be one of ${LOG_LEVELS.join(', ')}, not '${logLevel}'` };
+
+  return {
+    ok: true,
+    config: {
+      host: pick('host', 'CONCLAVE_HOST') ?? DEFAULTS.host,
+      port,
+      data: pick('data', 'CONCLAVE_DATA') ?? DEFAULTS.data,
+      directory: pick('directory', 'CONCLAVE_DIRECTORY') ?? null,
+      logLevel: logLevel as LogLevel,
+    },
+  };
+};

@@ -1,0 +1,153 @@
+/**
+ * Users, roles, features and devices. Loaded once at start from a JSON or YAML file (or the
+ * built-in demo) and read-only afterwards. Ids are derived from the user name so that a user
+ * keeps the same id, and the same device id, across restarts.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { Compile } from 'typebox/compile';
+import { parse as parseYaml } from 'yaml';
+import { FEATURES, type Actor, type Feature, type Role } from '../domain/actor.js';
+import { DEMO_DIRECTORY } from './demo.js';
+import { DirectoryFile } from './schema.js';
+
+export interface DirectoryUser {
+  readonly id: string;
+  readonly userName: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly emailAddress: string | null;
+  readonly nickname: string;
+  readonly roles: readonly Role[];
+  readonly features: readonly Feature[];
+  readonly phoneNumber: string | null;
+  /** The user's one device, present exactly when the user has a phone number. */
+  readonly deviceId: string | null;
+}
+
+export interface Directory {
+  readonly users: readonly DirectoryUser[];
+  byId(id: string): DirectoryUser | undefined;
+  byUserName(userName: string): DirectoryUser | undefined;
+  byDn(dn: string): DirectoryUser | undefined;
+  isKnownDn(dn: string): boolean;
+  /** The user whose user name and password these are, or undefined. Constant-time compare. */
+  authenticate(userName: string, password: string): DirectoryUser | undefined;
+}
+
+export class DirectoryError extends Error {
+  override name = 'DirectoryError';
+}
+
+const hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export const stableUserId = (userName: string): string => hex(`conclave:user:${userName}`).slice(0, 32);
+
+/** A UUID-shaped device id (as GWS shows them), derived from the DN. */
+export const stableDeviceId = (dn: string): string => {
+  const h = hex(`conclave:device:${dn}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
+
+export const toActor = (user: DirectoryUser): Actor => ({
+  userId: user.id,
+  userName: user.userName,
+  dn: user.phoneNumber,
+  roles: user.roles,
+  features: user.features,
+});
+
+const validator = Compile(DirectoryFile);
+
+/** Builds a directory from a parsed document, refusing it with the entry and field named. */
+export const buildDirectory = (doc: unknown, source: string): Directory => {
+  if (!validator.Check(doc)) {
+    const error = (validator.Errors(doc) as unknown as { instancePath: string; message: string; params: Record<string, unknown> }[])[0];
+    throw new DirectoryError(`${source}: ${describe(doc, error)}`);
+  }
+  const file = doc as DirectoryFile;
+  const users: DirectoryUser[] = [];
+  const seen = { userName: new Map<string, number>(), phoneNumber: new Map<string, number>(), id: new Map<string, number>() };
+  file.users.forEach((entry, i) => {
+    const user: DirectoryUser = {
+      id: entry.id ?? stableUserId(entry.userName),
+      userName: entry.userName,
+      firstName: entry.firstName ?? entry.userName,
+      lastName: entry.lastName ?? '',
+      emailAddress: entry.emailAddress ?? null,
+      nickname: entry.nickname ?? entry.userName,
+      roles: entry.roles,
+      features: entry.features ?? [...FEATURES],
+      phoneNumber: entry.phoneNumber ?? null,
+      deviceId: entry.phoneNumber ? stableDeviceId(entry.phoneNumber) : null,
+    };
+    for (const field of ['userName', 'phoneNumber', 'id'] as const) {
+      const value = user[field];
+      if (value === null) continue;
+      const earlier = seen[field].get(value);
+      if (earlier !== undefined)
+        throw new DirectoryError(`${source}: users[${i}] (${entry.userName}): field '${field}' value '${value}' is already used by users[${earlier}]`);
+      seen[field].set(value, i);
+    }
+    users.push(user);
+  });
+  return fromUsers(users, new Map(file.users.map((e) => [e.userName, e.password])));
+};
+
+const describe = (doc: unknown, error: { instancePath: string; message: string; params: Record<string, unknown> } | undefined): string => {
+  if (!error) return 'is not a valid directory';
+  const parts = error.instancePath.split('/').filter(Boolean);
+  const missing = (error.params['requiredProperties'] as string[] | undefined)?.[0];
+  const extra = (error.params['additionalProperties'] as string[] | undefined)?.[0];
+  if (parts[0] === 'users' && parts[1] !== undefined) {
+    const index = Number(parts[1]);
+    const entry = (doc as { users: { userName?: unknown }[] }).users[index];
+    const who = typeof entry?.userName === 'string' ? ` (${entry.userName})` : '';
+    const field = [...parts.slice(2), missing ?? extra].filter(Boolean).join('.');
+    const why = missing ? 'is required' : extra ? 'is not a known field' : error.message;
+    return `users[${index}]${who}: field '${field}' ${why}`;
+  }
+  const field = [...parts, missing ?? extra].filter(Boolean).join('.') || 'document';
+  return `field '${field}' ${missing ? 'is required' : extra ? 'is not a known field' : error.message}`;
+};
+
+const fromUsers = (users: DirectoryUser[], passwords: Map<string, string>): Directory => {
+  const byId = new Map(users.map((u) => [u.id, u]));
+  const byUserName = new Map(users.map((u) => [u.userName, u]));
+  const byDn = new Map(users.filter((u) => u.phoneNumber).map((u) => [u.phoneNumber as string, u]));
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  const passwordDigests = new Map([...passwords].map(([name, pw]) => [name, digest(pw)]));
+  return {
+    users,
+    byId: (id) => byId.get(id),
+    byUserName: (name) => byUserName.get(name),
+    byDn: (dn) => byDn.get(dn),
+    isKnownDn: (dn) => byDn.has(dn),
+    authenticate(userName, password) {
+      const expected = passwordDigests.get(userName);
+      // Compare digests so that the comparison takes the same time whatever the lengths.
+      const ok = expected !== undefined && timingSafeEqual(expected, digest(password));
+      return ok ? byUserName.get(userName) : undefined;
+    },
+  };
+};
+
+export const demoDirectory = (): Directory => buildDirectory(DEMO_DIRECTORY, 'built-in demo directory');
+
+/** Reads a JSON or YAML directory file; any problem is a DirectoryError naming the path. */
+export const loadDirectoryFile = (path: string): Directory => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new DirectoryError(`directory file ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let doc: unknown;
+  try {
+    doc = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new DirectoryError(`directory file ${path}: is not valid ${extname(path).toLowerCase().startsWith('.y') ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return buildDirectory(doc, `directory file ${path}`);
+};

@@ -1,0 +1,92 @@
+/**
+ * Contact-center session and agent-state operations:
+ *  POST /api/v2/me            StartContactCenterSession | EndContactCenterSession
+ *  POST /api/v2/me/channels/X Ready | NotReady
+ */
+import Type, { type Static } from 'typebox';
+import type { Actor } from '../actor.js';
+import { compileParams } from '../params.js';
+import { refuse, type Refusal } from '../refusals.js';
+import { CHANNELS, type AgentSession, type AgentState, type ChannelName } from './model.js';
+
+export const SESSION_OPERATIONS = ['StartContactCenterSession', 'EndContactCenterSession'] as const;
+export const CHANNEL_OPERATIONS = ['Ready', 'NotReady'] as const;
+
+export interface AgentEvent {
+  readonly kind: 'agent';
+  readonly userId: string;
+  readonly channels: readonly ChannelName[];
+}
+
+export interface AgentChange {
+  readonly ok: true;
+  readonly session: AgentSession;
+  readonly events: readonly AgentEvent[];
+}
+
+const StartParams = Type.Object({
+  operationName: Type.String(),
+  channels: Type.Optional(Type.Array(Type.Enum(CHANNELS), { minItems: 1, maxItems: 2, uniqueItems: true })),
+  place: Type.Optional(Type.String({ maxLength: 256 })),
+});
+const startParams = compileParams<typeof StartParams, Static<typeof StartParams>>(StartParams);
+
+export const isAgent = (actor: Actor): boolean => actor.roles.includes('ROLE_AGENT') || actor.roles.includes('ROLE_SUPERVISOR');
+
+export const decideSession = (
+  session: AgentSession,
+  actor: Actor,
+  body: Readonly<Record<string, unknown>>,
+  now: number,
+): AgentChange | Refusal => {
+  const name = body['operationName'];
+  if (name === undefined) return refuse.missingParameter('operationName');
+  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
+  if (!(SESSION_OPERATIONS as readonly string[]).includes(name)) return refuse.unknownOperation(name, '/me', SESSION_OPERATIONS);
+  if (!isAgent(actor)) return refuse.missingRole(name, ['ROLE_AGENT', 'ROLE_SUPERVISOR']);
+  if (name === 'EndContactCenterSession') {
+    if (session.channels === null) return refuse.invalidState('you have no contact-center session to end');
+    return {
+      ok: true,
+      session: { ...session, channels: null, startedAt: null },
+      events: [{ kind: 'agent', userId: actor.userId, channels: Object.keys(session.channels) as ChannelName[] }],
+    };
+  }
+  const params = startParams(body);
+  if (params.ok === false) return params;
+  const wanted = params.value.channels ?? [...CHANNELS];
+  if (wanted.includes('voice') && actor.dn === null)
+    return refuse.invalidParameter('channels', `includes voice but your user has no device (phone number)`);
+  if (session.channels !== null) return refuse.invalidState('you already have a contact-center session; end it first');
+  const channels = Object.fromEntries(wanted.map((c) => [c, { state: 'NotReady' as AgentState, since: now }]));
+  return {
+    ok: true,
+    session: { ...session, channels, startedAt: now },
+    events: [{ kind: 'agent', userId: actor.userId, channels: wanted }],
+  };
+};
+
+export const decideChannel = (
+  session: AgentSession,
+  actor: Actor,
+  channel: string,
+  body: Readonly<Record<string, unknown>>,
+  now: number,
+): AgentChange | Refusal => {
+  if (!(CHANNELS as readonly string[]).includes(channel)) return refuse.notFound('channel', channel);
+  const name = body['operationName'];
+  if (name === undefined) return refuse.missingParameter('operationName');
+  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
+  if (!(CHANNEL_OPERATIONS as readonly string[]).includes(name)) return refuse.unknownOperation(name, `channel ${channel}`, CHANNEL_OPERATIONS);
+  const feature = channel === 'voice' ? 'api-voice' : 'api-multimedia';
+  if (!actor.features.includes(feature)) return refuse.missingFeature(name, feature);
+  const current = session.channels?.[channel as ChannelName];
+  if (!current) return refuse.invalidState(`you are not logged in on the ${channel} channel; StartContactCenterSession with it first`);
+  const state = name as AgentState;
+  if (current.state === state) return { ok: true, session, events: [] };
+  return {
+    ok: true,
+    session: { ...session, channels: { ...session.channels, [channel]: { state, since: now } } },
+    events: [{ kind: 'agent', userId: actor.userId, channels: [channel as ChannelName] }],
+  };
+};

@@ -1,0 +1,48 @@
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { refuse, type Refusal } from './refusals.js';
+
+/**
+ * Validates an operation's parameters against its TypeBox schema and turns the first schema
+ * error into the GWS refusal that names the field: a missing required field is statusCode 1,
+ * anything else (wrong type, out of range, unexpected shape) is statusCode 10.
+ */
+export interface ParamsValidator<T> {
+  (params: unknown): { ok: true; value: T } | Refusal;
+}
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+const fieldName = (instancePath: string, child?: string): string => {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (child !== undefined) parts.push(child);
+  return parts.join('.') || 'body';
+};
+
+export const toRefusal = (error: SchemaError): Refusal => {
+  if (error.keyword === 'required') {
+    const missing = (error.params['requiredProperties'] as string[] | undefined)?.[0] ?? '?';
+    return refuse.missingParameter(fieldName(error.instancePath, missing));
+  }
+  if (error.keyword === 'additionalProperties') {
+    const extra = (error.params['additionalProperties'] as string[] | undefined)?.[0] ?? '?';
+    return refuse.invalidParameter(fieldName(error.instancePath, extra), 'is not a known parameter');
+  }
+  return refuse.invalidParameter(fieldName(error.instancePath), error.message);
+};
+
+export const compileParams = <S extends TSchema, T>(schema: S): ParamsValidator<T> => {
+  const compiled = Compile(schema);
+  return (params: unknown) => {
+    if (compiled.Check(params)) return { ok: true, value: params as T };
+    const errors = compiled.Errors(params) as unknown as SchemaError[];
+    // Report a missing field first: it is the most useful thing to tell a client.
+    const first = errors.find((e) => e.keyword === 'required') ?? errors[0];
+    return first ? toRefusal(first) : refuse.malformedBody('does not match the operation schema');
+  };
+};

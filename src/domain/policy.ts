@@ -1,0 +1,24 @@
+/**
+ * Who may do what, beyond "is a party of the call" and "has the feature". The single place that
+ * answers the seeds' authorization rules, so that later actors (monitoring supervisors, the
+ * compliance orchestrator) are added here and nowhere else.
+ *
+ * Voice, from the seed: RemoveParticipantFromConference "can only be performed by the owner of
+ * the conference call or a supervisor during monitoring". Supervisors' monitoring arrives with
+ * the supervision issue; until then only the owner qualifies.
+ */
+import type { Actor } from './actor.js';
+import type { Call } from './voice/model.js';
+
+export const voicePolicy = {
+  isConferenceOwner: (call: Call, actor: Actor): boolean => actor.dn !== null && call.ownerDn === actor.dn,
+
+  /** Removing someone else from a conference. */
+  mayRemoveParticipant(call: Call, actor: Actor): string | null {
+    if (voicePolicy.isConferenceOwner(call, actor)) return null;
+    return call.ownerDn === null
+      ? `call ${call.id} has no conference owner; only the owner of the conference call or a supervisor during monitoring may remove a participant`
+      : `only the owner of the conference call (${call.ownerDn}) or a supervisor during monitoring may remove a participant`;
+  },
+
+} as const;

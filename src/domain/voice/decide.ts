@@ -1,0 +1,73 @@
+/**
+ * Decides a voice call operation: the one pipeline that turns (state, request, actor) into a
+ * change or a refusal. Checks run in the contract's order — 6 (not visible), 5 (feature),
+ * 1/10 (parameters), 3 (policy), 2 (state) — so the first that applies wins.
+ */
+import { hasFeature, type Actor } from '../actor.js';
+import { refuse, type Refusal } from '../refusals.js';
+import { partyOf, type Call } from './model.js';
+import {
+  VOICE_CALL_OPERATIONS,
+  isVoiceCallOperation,
+  voiceOperations,
+  type DnDirectory,
+  type VoiceCallOperation,
+  type VoiceChange,
+  type VoiceContext,
+  type VoiceEnv,
+} from './operations.js';
+
+export interface VoiceRequest {
+  readonly actor: Actor;
+  readonly callId: string;
+  /** The request body as the client sent it (an object with operationName). */
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+export interface VoiceWorld {
+  /** The target call, or undefined when no such call exists. */
+  readonly call: Call | undefined;
+  /** Every call the requester is present on, by id. */
+  readonly actorCalls: ReadonlyMap<string, Call>;
+  readonly directory: DnDirectory;
+}
+
+/** The context for one actor on one call, or the refusal that says why there is none (6). */
+export const contextFor = (world: VoiceWorld, actor: Actor, callId: string): VoiceContext | Refusal => {
+  const call = world.call;
+  const self = call && actor.dn !== null ? partyOf(call, actor.dn) : undefined;
+  if (!call || !self || actor.dn === null) return refuse.notFound('call', callId);
+  return { actor: { ...actor, dn: actor.dn }, call, self, actorCalls: world.actorCalls, directory: world.directory };
+};
+
+/** Why an operation is not possible now, regardless of its parameters; null when it is. */
+export const whyNot = (ctx: VoiceContext, op: VoiceCallOperation): Refusal | null => {
+  const spec = voiceOperations[op];
+  if (!hasFeature(ctx.actor, spec.feature)) return refuse.missingFeature(op, spec.feature);
+  const forbidden = spec.policy?.(ctx);
+  if (forbidden) return refuse.forbidden(forbidden);
+  if (!spec.from.includes(ctx.self.state))
+    return refuse.invalidState(`${op} is not valid on call ${ctx.call.id} while your party is ${ctx.self.state}`);
+  const notNow = spec.when?.(ctx);
+  return notNow ? refuse.invalidState(notNow) : null;
+};
+
+/** The operations this actor may perform on this call now: exactly those `decideVoice` accepts. */
+export const voiceCapabilities = (ctx: VoiceContext): VoiceCallOperation[] =>
+  VOICE_CALL_OPERATIONS.filter((op) => whyNot(ctx, op) === null);
+
+export const decideVoice = (world: VoiceWorld, request: VoiceRequest, env: VoiceEnv): VoiceChange | Refusal => {
+  const ctx = contextFor(world, request.actor, request.callId);
+  if ('ok' in ctx) return ctx;
+  const name = request.body['operationName'];
+  if (name === undefined) return refuse.missingParameter('operationName');
+  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
+  if (!isVoiceCallOperation(name)) return refuse.unknownOperation(name, 'a call', VOICE_CALL_OPERATIONS);
+  const spec = voiceOperations[name];
+  if (!hasFeature(ctx.actor, spec.feature)) return refuse.missingFeature(name, spec.feature);
+  const params = spec.params(request.body);
+  if ('ok' in params && params.ok === false) return params;
+  const notNow = whyNot(ctx, name);
+  if (notNow) return notNow;
+  return spec.apply(ctx, (params as { value: unknown }).value, env);
+};

@@ -1,0 +1,44 @@
+/**
+ * What each party needs to hear about a change, derived from the call before and after it.
+ * Deriving (rather than listing events by hand in every operation) guarantees that any change a
+ * party can see is notified, and that a refused request, which changes nothing, notifies no one.
+ */
+import { isLive, isPresent, partyOf, type Call } from './model.js';
+
+export type CallNotificationType = 'StatusChange' | 'ParticipantsUpdated' | 'AttachedDataChanged' | 'DtmfSent';
+
+export interface CallEvent {
+  readonly kind: 'call';
+  readonly callId: string;
+  /** The DN of the party who receives it. */
+  readonly dn: string;
+  readonly notificationType: CallNotificationType;
+  readonly digits?: string;
+}
+
+/** Who else a party sees, and whether each is connected: a change here is ParticipantsUpdated. */
+const othersKey = (call: Call, dn: string): string =>
+  call.parties
+    .filter((p) => p.dn !== dn && isPresent(p))
+    .map((p) => `${p.dn}:${isLive(p) ? 1 : 0}`)
+    .join(',');
+
+const sameUserData = (a: Call['userData'], b: Call['userData']): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
+};
+
+export const callEvents = (before: Call | undefined, after: Call): CallEvent[] => {
+  const events: CallEvent[] = [];
+  const emit = (dn: string, notificationType: CallNotificationType) =>
+    events.push({ kind: 'call', callId: after.id, dn, notificationType });
+  for (const party of after.parties) {
+    const was = before && partyOf(before, party.dn);
+    // A StatusChange carries the whole call, participants included: it says everything.
+    if (!was || was.state !== party.state || was.mute !== party.mute) emit(party.dn, 'StatusChange');
+    else if (before && isPresent(party) && othersKey(before, party.dn) !== othersKey(after, party.dn)) emit(party.dn, 'ParticipantsUpdated');
+    if (!was || !before || !isPresent(was) || !isPresent(party)) continue;
+    if (!sameUserData(before.userData, after.userData)) emit(party.dn, 'AttachedDataChanged');
+  }
+  return events;
+};

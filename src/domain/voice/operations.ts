@@ -1,0 +1,436 @@
+/**
+ * The voice call operations as one table. For each operation:
+ *  - `from`: the row of the transition table — the requester's party states it applies in;
+ *  - `params`: its TypeBox schema (validates at runtime, types the code);
+ *  - `policy`: who may do it beyond being a party (statusCode 3), from the policy module;
+ *  - `when`: conditions on the call that do not depend on parameters (statusCode 2);
+ *  - `apply`: the change, which may still refuse for parameter-dependent reasons.
+ * `capabilities` (capabilities.ts) and acceptance (decide.ts) both read this table, which is
+ * what keeps "listed exactly when accepted" true.
+ */
+import Type, { type Static } from 'typebox';
+import type { Actor, Feature } from '../actor.js';
+import { compileParams, type ParamsValidator } from '../params.js';
+import { voicePolicy } from '../policy.js';
+import { refuse, type Refusal } from '../refusals.js';
+import {
+  addParty,
+  callIdFromUri,
+  endCall,
+  isLive,
+  isPresent,
+  liveParties,
+  partyOf,
+  releaseParty,
+  withParty,
+  type Call,
+  type Party,
+  type PartyState,
+} from './model.js';
+
+/** The order in which capabilities are listed: the seed's order first, then the rest. */
+export const VOICE_CALL_OPERATIONS = [
+  'UpdateUserData',
+  'SendDtmf',
+  'InitiateConference',
+  'Hold',
+  'SingleStepTransfer',
+  'InitiateTransfer',
+  'AttachUserData',
+  'DeleteUserDataPair',
+  'SingleStepConference',
+  'DeleteUserData',
+  'Hangup',
+  'Answer',
+  'Retrieve',
+  'CompleteConference',
+  'CompleteTransfer',
+  'SwapCalls',
+  'RemoveParticipantFromConference',
+  'ClearCall',
+  'MuteCall',
+  'UnmuteCall',
+] as const;
+export type VoiceCallOperation = (typeof VOICE_CALL_OPERATIONS)[number];
+
+export interface DnDirectory {
+  /** True when the DN belongs to a device in the directory. */
+  isKnownDn(dn: string): boolean;
+}
+
+export interface VoiceContext {
+  readonly actor: Actor & { readonly dn: string };
+  readonly call: Call;
+  readonly self: Party;
+  /** Every call the requester is present on, the target included, by id. */
+  readonly actorCalls: ReadonlyMap<string, Call>;
+  readonly directory: DnDirectory;
+}
+
+export interface VoiceEnv {
+  readonly now: number;
+  newCallId(): string;
+  newConnId(): string;
+}
+
+/** What an accepted operation produces: the calls it changed or created, and explicit events. */
+export interface VoiceChange {
+  readonly ok: true;
+  readonly calls: readonly Call[];
+  readonly dtmf?: { readonly callId: string; readonly dn: string; readonly digits: string };
+}
+
+interface OperationSpec<P> {
+  readonly feature: Feature;
+  readonly from: readonly PartyState[];
+  readonly params: ParamsValidator<P>;
+  readonly policy?: (ctx: VoiceContext) => string | null;
+  readonly when?: (ctx: VoiceContext) => string | null;
+  readonly apply: (ctx: VoiceContext, params: P, env: VoiceEnv) => VoiceChange | Refusal;
+}
+
+const changed = (...calls: Call[]): VoiceChange => ({ ok: true, calls });
+
+// ---- Parameter schemas -------------------------------------------------------------------
+const UserDataSchema = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.Union([Type.String({ maxLength: 4096 }), Type.Number()]));
+const DestinationParams = Type.Object({
+  operationName: Type.String(),
+  destination: Type.Object({ phoneNumber: Type.String({ minLength: 1, maxLength: 64 }) }),
+  location: Type.Optional(Type.String({ maxLength: 256 })),
+  userData: Type.Optional(UserDataSchema),
+});
+const NoParams = Type.Object({ operationName: Type.String() });
+const CompleteParams = Type.Object({
+  operationName: Type.String(),
+  consultCallUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+});
+const SwapParams = Type.Object({
+  operationName: Type.String(),
+  otherCallUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+});
+const RemoveParams = Type.Object({
+  operationName: Type.String(),
+  participant: Type.String({ minLength: 1, maxLength: 64 }),
+});
+const DtmfParams = Type.Object({
+  operationName: Type.String(),
+  digits: Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9*#A-Da-d]+$' }),
+});
+const UserDataParams = Type.Object({ operationName: Type.String(), userData: UserDataSchema });
+const DeletePairParams = Type.Object({ operationName: Type.String(), key: Type.String({ minLength: 1, maxLength: 256 }) });
+
+const noParams = compileParams<typeof NoParams, Static<typeof NoParams>>(NoParams);
+const destinationParams = compileParams<typeof DestinationParams, Static<typeof DestinationParams>>(DestinationParams);
+const completeParams = compileParams<typeof CompleteParams, Static<typeof CompleteParams>>(CompleteParams);
+const userDataParams = compileParams<typeof UserDataParams, Static<typeof UserDataParams>>(UserDataParams);
+
+// ---- Shared conditions -------------------------------------------------------------------
+const ANY_PRESENT: readonly PartyState[] = ['Dialing', 'Ringing', 'Established', 'Held'];
+
+const isConference = (call: Call): boolean => liveParties(call).length >= 3;
+const needsConference = (ctx: VoiceContext): string | null =>
+  isConference(ctx.call)
+    ? null
+    : `call ${ctx.call.id} has ${liveParties(ctx.call).length} live parties; a conference needs at least three`;
+
+/** The consultation linked to this call for the requester: parent ↔ consult, both present for them. */
+const linkedCall = (ctx: VoiceContext): Call | undefined => {
+  const { call, actorCalls } = ctx;
+  if (call.parentCallId !== null) return actorCalls.get(call.parentCallId);
+  for (const other of actorCalls.values()) if (other.parentCallId === call.id) return other;
+  return undefined;
+};
+
+/** The (parent, consult) pair for Complete*: the consult's other party must have answered. */
+const consultationPair = (ctx: VoiceContext): { parent: Call; consult: Call } | string => {
+  const other = linkedCall(ctx);
+  if (!other) return `call ${ctx.call.id} has no consultation call to complete`;
+  const [parent, consult] = ctx.call.parentCallId !== null ? [other, ctx.call] : [ctx.call, other];
+  const mine = partyOf(parent, ctx.actor.dn);
+  if (!mine || !isLive(mine)) return `you are no longer on the parent call ${parent.id}`;
+  const consulted = consult.parties.find((p) => p.dn !== ctx.actor.dn && isPresent(p));
+  if (!consulted || consulted.state !== 'Established') return `the consultation call ${consult.id} has not been answered yet`;
+  return { parent, consult };
+};
+
+const noOpenConsultation = (ctx: VoiceContext): string | null => {
+  if (ctx.call.callType === 'Consult') return `call ${ctx.call.id} is itself a consultation call`;
+  return linkedCall(ctx) ? `call ${ctx.call.id} already has a consultation call in progress` : null;
+};
+
+const checkDestination = (ctx: VoiceContext, phoneNumber: string): Refusal | null => {
+  if (phoneNumber === ctx.actor.dn) return refuse.invalidParameter('destination.phoneNumber', `is your own number (${phoneNumber})`);
+  if (!ctx.directory.isKnownDn(phoneNumber))
+    return refuse.invalidParameter('destination.phoneNumber', `'${phoneNumber}' is not a known phone number`);
+  const existing = partyOf(ctx.call, phoneNumber);
+  if (existing && isPresent(existing)) return refuse.invalidState(`${phoneNumber} is already on call ${ctx.call.id}`);
+  return null;
+};
+
+const resolveOtherCallUri = (ctx: VoiceContext, uri: string | undefined, param: string): Call | Refusal | undefined => {
+  if (uri === undefined) return undefined;
+  const id = callIdFromUri(uri);
+  const linked = linkedCall(ctx);
+  if (!linked || linked.id !== id) return refuse.invalidState(`${param} '${uri}' is not linked to call ${ctx.call.id} by a consultation`);
+  return linked;
+};
+
+const setUserData = (call: Call, userData: Readonly<Record<string, string | number>>): Call => ({
+  ...call,
+  userData: { ...call.userData, ...userData },
+});
+
+// ---- The table -----------------------------------------------------------------------------
+const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
+  Answer: {
+    feature: 'api-voice',
+    from: ['Ringing'],
+    params: noParams,
+    apply: (ctx, _p, env) => {
+      // Answering connects the caller too (a fresh dial has the caller in Dialing).
+      const call = ctx.call.parties.reduce(
+        (acc, p) => (p.dn === ctx.actor.dn || p.state === 'Dialing' ? withParty(acc, p.dn, { state: 'Established' }) : acc),
+        ctx.call,
+      );
+      return changed({ ...call, establishedAt: call.establishedAt ?? env.now });
+    },
+  },
+  Hangup: {
+    feature: 'api-voice',
+    from: ANY_PRESENT,
+    params: noParams,
+    apply: (ctx, _p, env) => changed(releaseParty(ctx.call, ctx.actor.dn, env.now)),
+  },
+  Hold: {
+    feature: 'api-voice',
+    from: ['Established'],
+    params: noParams,
+    apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { state: 'Held' })),
+  },
+  Retrieve: {
+    feature: 'api-voice',
+    from: ['Held'],
+    params: noParams,
+    // With a connected consultation, GWS offers SwapCalls instead: one active call at a time.
+    when: (ctx) => {
+      const other = linkedCall(ctx);
+      return other && partyOf(other, ctx.actor.dn)?.state === 'Established'
+        ? `you are connected on the linked call ${other.id}; use SwapCalls`
+        : null;
+    },
+    apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { state: 'Established' })),
+  },
+  InitiateConference: {
+    feature: 'api-voice',
+    from: ['Established', 'Held'],
+    params: destinationParams,
+    when: noOpenConsultation,
+    apply: (ctx, p: Static<typeof DestinationParams>, env) => initiateConsultation(ctx, p, env),
+  },
+  InitiateTransfer: {
+    feature: 'api-voice',
+    from: ['Established', 'Held'],
+    params: destinationParams,
+    when: noOpenConsultation,
+    apply: (ctx, p: Static<typeof DestinationParams>, env) => initiateConsultation(ctx, p, env),
+  },
+  CompleteConference: {
+    feature: 'api-voice',
+    from: ['Established', 'Held'],
+    params: completeParams,
+    when: (ctx) => {
+      const pair = consultationPair(ctx);
+      return typeof pair === 'string' ? pair : null;
+    },
+    apply: (ctx, p: Static<typeof CompleteParams>, env) => {
+      const named = resolveOtherCallUri(ctx, p.consultCallUri, 'consultCallUri');
+      if (named && 'ok' in named) return named;
+      const { parent, consult } = consultationPair(ctx) as { parent: Call; consult: Call };
+      const consulted = consult.parties.find((x) => x.dn !== ctx.actor.dn && isPresent(x)) as Party;
+      const joined = addParty(withParty(parent, ctx.actor.dn, { state: 'Established' }), {
+        dn: consulted.dn,
+        state: 'Established',
+        mute: 'Off',
+      });
+      return changed(endCall(consult, env.now), { ...joined, ownerDn: ctx.actor.dn });
+    },
+  },
+  CompleteTransfer: {
+    feature: 'api-voice',
+    from: ['Established', 'Held'],
+    params: completeParams,
+    when: (ctx) => {
+      const pair = consultationPair(ctx);
+      return typeof pair === 'string' ? pair : null;
+    },
+    apply: (ctx, p: Static<typeof CompleteParams>, env) => {
+      const named = resolveOtherCallUri(ctx, p.consultCallUri, 'consultCallUri');
+      if (named && 'ok' in named) return named;
+      const { parent, consult } = consultationPair(ctx) as { parent: Call; consult: Call };
+      const consulted = consult.parties.find((x) => x.dn !== ctx.actor.dn && isPresent(x)) as Party;
+      // Add the consulted party first so that releasing the requester never ends the call.
+      const joined = addParty(parent, { dn: consulted.dn, state: 'Established', mute: 'Off' });
+      const transferred = releaseParty(joined, ctx.actor.dn, env.now);
+      const ownerLeft = transferred.ownerDn === ctx.actor.dn ? { ...transferred, ownerDn: null } : transferred;
+      return changed(endCall(consult, env.now), ownerLeft);
+    },
+  },
+  SingleStepConference: {
+    feature: 'api-voice',
+    from: ['Established', 'Held'],
+    params: destinationParams,
+    when: (ctx) => (ctx.call.callType === 'Consult' ? `call ${ctx.call.id} is a consultation call` : null),
+    apply: (ctx, p: Static<typeof DestinationParams>) => {
+      const bad = checkDestination(ctx, p.destination.phoneNumber);
+      if (bad) return bad;
+      const rung = addParty(ctx.call, { dn: p.destination.phoneNumber, state: 'Ringing', mute: 'Off' });
+      const withData = p.userData ? setUserData(rung, p.userData) : rung;
+      return changed({ ...withData, ownerDn: ctx.actor.dn });
+    },
+  },
+  SingleStepTransfer: {
+    feature: 'api-voice',
+    from: ['Established', 'Held'],
+    params: destinationParams,
+    when: (ctx) => (ctx.call.callType === 'Consult' ? `call ${ctx.call.id} is a consultation call` : null),
+    apply: (ctx, p: Static<typeof DestinationParams>, env) => {
+      const bad = checkDestination(ctx, p.destination.phoneNumber);
+      if (bad) return bad;
+      const rung = addParty(ctx.call, { dn: p.destination.phoneNumber, state: 'Ringing', mute: 'Off' });
+      const withData = p.userData ? setUserData(rung, p.userData) : rung;
+      const transferred = releaseParty(withData, ctx.actor.dn, env.now);
+      return changed(transferred.ownerDn === ctx.actor.dn ? { ...transferred, ownerDn: null } : transferred);
+    },
+  },
+  SwapCalls: {
+    feature: 'api-voice',
+    from: ['Established', 'Held'],
+    params: compileParams<typeof SwapParams, Static<typeof SwapParams>>(SwapParams),
+    when: (ctx) => {
+      const other = linkedCall(ctx);
+      const mine = other && partyOf(other, ctx.actor.dn);
+      const wanted = ctx.self.state === 'Established' ? 'Held' : 'Established';
+      return mine && mine.state === wanted ? null : `you have no ${wanted.toLowerCase()} call linked to call ${ctx.call.id} to swap with`;
+    },
+    apply: (ctx, p: Static<typeof SwapParams>) => {
+      const named = resolveOtherCallUri(ctx, p.otherCallUri, 'otherCallUri');
+      if (named && 'ok' in named) return named;
+      const other = linkedCall(ctx) as Call;
+      const flip = (s: PartyState): PartyState => (s === 'Held' ? 'Established' : 'Held');
+      const otherMine = partyOf(other, ctx.actor.dn) as Party;
+      return changed(
+        withParty(ctx.call, ctx.actor.dn, { state: flip(ctx.self.state) }),
+        withParty(other, ctx.actor.dn, { state: flip(otherMine.state) }),
+      );
+    },
+  },
+  ClearCall: {
+    feature: 'api-voice',
+    from: ['Established'],
+    params: noParams,
+    // GWS: "This can be performed by any agent participating the conference."
+    when: needsConference,
+    apply: (ctx, _p, env) => changed(endCall(ctx.call, env.now)),
+  },
+  RemoveParticipantFromConference: {
+    feature: 'api-voice',
+    from: ['Established'],
+    params: compileParams<typeof RemoveParams, Static<typeof RemoveParams>>(RemoveParams),
+    policy: (ctx) => voicePolicy.mayRemoveParticipant(ctx.call, ctx.actor),
+    when: needsConference,
+    apply: (ctx, p: Static<typeof RemoveParams>, env) => {
+      if (p.participant === ctx.actor.dn)
+        return refuse.invalidState(`participant ${p.participant} is you, the conference owner; use Hangup to leave the call`);
+      const target = partyOf(ctx.call, p.participant);
+      if (!target || !isLive(target))
+        return refuse.invalidState(
+          target
+            ? `participant ${p.participant} is not a live party of call ${ctx.call.id} (state ${target.state})`
+            : `participant ${p.participant} is not a party of call ${ctx.call.id}`,
+        );
+      return changed(releaseParty(ctx.call, p.participant, env.now));
+    },
+  },
+  SendDtmf: {
+    feature: 'api-voice',
+    from: ['Dialing', 'Established'],
+    params: compileParams<typeof DtmfParams, Static<typeof DtmfParams>>(DtmfParams),
+    apply: (ctx, p: Static<typeof DtmfParams>) => ({
+      ok: true,
+      calls: [],
+      dtmf: { callId: ctx.call.id, dn: ctx.actor.dn, digits: p.digits },
+    }),
+  },
+  MuteCall: {
+    feature: 'api-voice',
+    from: ['Established'],
+    params: noParams,
+    when: (ctx) => (ctx.self.mute === 'On' ? 'your party is already muted' : needsConference(ctx)),
+    apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { mute: 'On' })),
+  },
+  UnmuteCall: {
+    feature: 'api-voice',
+    from: ['Established', 'Held'],
+    params: noParams,
+    when: (ctx) => (ctx.self.mute === 'Off' ? 'your party is not muted' : null),
+    apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { mute: 'Off' })),
+  },
+  AttachUserData: {
+    feature: 'api-voice',
+    from: ANY_PRESENT,
+    params: userDataParams,
+    apply: (ctx, p: Static<typeof UserDataParams>) => changed(setUserData(ctx.call, p.userData)),
+  },
+  UpdateUserData: {
+    feature: 'api-voice',
+    from: ANY_PRESENT,
+    params: userDataParams,
+    apply: (ctx, p: Static<typeof UserDataParams>) => changed(setUserData(ctx.call, p.userData)),
+  },
+  DeleteUserDataPair: {
+    feature: 'api-voice',
+    from: ANY_PRESENT,
+    params: compileParams<typeof DeletePairParams, Static<typeof DeletePairParams>>(DeletePairParams),
+    // Deleting an absent key is accepted and changes nothing: orchestrators retry deletions.
+    apply: (ctx, p: Static<typeof DeletePairParams>) => {
+      if (!(p.key in ctx.call.userData)) return changed();
+      const { [p.key]: _gone, ...rest } = ctx.call.userData;
+      return changed({ ...ctx.call, userData: rest });
+    },
+  },
+  DeleteUserData: {
+    feature: 'api-voice',
+    from: ANY_PRESENT,
+    params: noParams,
+    apply: (ctx) => changed({ ...ctx.call, userData: {} }),
+  },
+};
+
+function initiateConsultation(ctx: VoiceContext, p: Static<typeof DestinationParams>, env: VoiceEnv): VoiceChange | Refusal {
+  const bad = checkDestination(ctx, p.destination.phoneNumber);
+  if (bad) return bad;
+  const consult: Call = {
+    id: env.newCallId(),
+    connId: env.newConnId(),
+    version: 0,
+    callType: 'Consult',
+    ani: ctx.actor.dn,
+    dnis: p.destination.phoneNumber,
+    parties: [
+      { dn: ctx.actor.dn, state: 'Dialing', mute: 'Off' },
+      { dn: p.destination.phoneNumber, state: 'Ringing', mute: 'Off' },
+    ],
+    ownerDn: null,
+    parentCallId: ctx.call.id,
+    userData: { ...ctx.call.userData, ...(p.userData ?? {}) },
+    createdAt: env.now,
+    establishedAt: null,
+    endedAt: null,
+  };
+  return changed(withParty(ctx.call, ctx.actor.dn, { state: 'Held' }), consult);
+}
+
+export const voiceOperations: Readonly<Record<VoiceCallOperation, OperationSpec<unknown>>> = specs;
+
+export const isVoiceCallOperation = (name: string): name is VoiceCallOperation =>
+  Object.prototype.hasOwnProperty.call(specs, name);

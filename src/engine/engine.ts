@@ -1,0 +1,119 @@
+/**
+ * The engine runs commands, and is the only code that writes: load → decide (pure domain) →
+ * commit with the loaded versions → publish the events. Everything in between is synchronous,
+ * so in one process a command never interleaves with another; the versions protect stores that
+ * several processes share. A lost race is retried on fresh state, which is where a second
+ * racing removal learns that its participant has already gone.
+ */
+import type { Actor } from '../domain/actor.js';
+import { decideChannel, decideSession } from '../domain/agent/decide.js';
+import { noSession, type AgentSession } from '../domain/agent/model.js';
+import { refuse, type Refusal } from '../domain/refusals.js';
+import { decideDial } from '../domain/voice/dial.js';
+import { decideVoice, type VoiceWorld } from '../domain/voice/decide.js';
+import { callEvents, type CallEvent } from '../domain/voice/events.js';
+import type { Call } from '../domain/voice/model.js';
+import type { DnDirectory, VoiceChange, VoiceEnv } from '../domain/voice/operations.js';
+import { VersionConflict, type Store } from '../store/port.js';
+import type { Clock, DomainEvent, EventSink, IdSource } from './ports.js';
+
+export interface EngineDeps {
+  readonly store: Store;
+  readonly directory: DnDirectory;
+  readonly sink: EventSink;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+}
+
+export type Accepted<T = object> = { readonly ok: true } & T;
+export type Outcome<T = object> = Accepted<T> | Refusal;
+
+const MAX_ATTEMPTS = 3;
+
+export interface Engine {
+  /** POST /api/v2/me/calls/{id} */
+  callOperation(actor: Actor, callId: string, body: Readonly<Record<string, unknown>>): Outcome;
+  /** POST /api/v2/me/devices/{id}/calls (the device is the actor's own, checked at the edge). */
+  dial(actor: Actor & { readonly dn: string }, body: Readonly<Record<string, unknown>>): Outcome<{ callId: string }>;
+  /** POST /api/v2/me */
+  sessionOperation(actor: Actor, body: Readonly<Record<string, unknown>>): Outcome;
+  /** POST /api/v2/me/channels/{channel} */
+  channelOperation(actor: Actor, channel: string, body: Readonly<Record<string, unknown>>): Outcome;
+}
+
+export const createEngine = (deps: EngineDeps): Engine => {
+  const { store, directory, sink, clock, ids } = deps;
+
+  const env = (): VoiceEnv => ({ now: clock.now(), newCallId: ids.callId, newConnId: ids.connId });
+
+  const actorCalls = (actor: Actor): Map<string, Call> =>
+    new Map(actor.dn === null ? [] : store.presentCallsOf(actor.dn).map((c) => [c.id, c]));
+
+  /** Runs decide+commit until it wins or is refused; conflicts are retried on fresh state. */
+  const run = <T>(kind: string, id: string, attempt: () => Outcome<T> | typeof CONFLICT): Outcome<T> => {
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      const outcome = attempt();
+      if (outcome !== CONFLICT) return outcome;
+    }
+    return refuse.concurrentChange(kind, id);
+  };
+
+  const commitVoice = (before: ReadonlyMap<string, Call>, change: VoiceChange): typeof CONFLICT | readonly Call[] => {
+    let committed: readonly Call[];
+    try {
+      committed = store.commit({ calls: change.calls }).calls;
+    } catch (error) {
+      if (error instanceof VersionConflict) return CONFLICT;
+      throw error;
+    }
+    const events: CallEvent[] = committed.flatMap((call) => callEvents(before.get(call.id), call));
+    if (change.dtmf) events.push({ kind: 'call', ...change.dtmf, notificationType: 'DtmfSent' });
+    sink.publish(events);
+    return committed;
+  };
+
+  const agentCommand = (actor: Actor, decide: (session: AgentSession) => Outcome<{ session: AgentSession; events: readonly DomainEvent[] }>): Outcome =>
+    run('agent session', actor.userId, () => {
+      const session = store.getAgentSession(actor.userId) ?? noSession(actor.userId);
+      const decision = decide(session);
+      if (!decision.ok) return decision;
+      if (decision.session === session) return { ok: true };
+      try {
+        store.commit({ agentSessions: [decision.session] });
+      } catch (error) {
+        if (error instanceof VersionConflict) return CONFLICT;
+        throw error;
+      }
+      sink.publish(decision.events);
+      return { ok: true };
+    });
+
+  return {
+    callOperation: (actor, callId, body) =>
+      run('call', callId, () => {
+        const mine = actorCalls(actor);
+        const world: VoiceWorld = { call: mine.get(callId) ?? store.getCall(callId), actorCalls: mine, directory };
+        const decision = decideVoice(world, { actor, callId, body }, env());
+        if (!decision.ok) return decision;
+        const before = new Map(mine);
+        if (world.call) before.set(world.call.id, world.call);
+        const committed = commitVoice(before, decision);
+        return committed === CONFLICT ? CONFLICT : { ok: true };
+      }),
+
+    dial: (actor, body) =>
+      run('device', actor.dn, () => {
+        const decision = decideDial(actor, body, directory, env());
+        if (!decision.ok) return decision;
+        const committed = commitVoice(new Map(), decision);
+        if (committed === CONFLICT) return CONFLICT;
+        return { ok: true, callId: (committed[0] as Call).id };
+      }),
+
+    sessionOperation: (actor, body) => agentCommand(actor, (s) => decideSession(s, actor, body, clock.now())),
+
+    channelOperation: (actor, channel, body) => agentCommand(actor, (s) => decideChannel(s, actor, channel, body, clock.now())),
+  };
+};
+
+const CONFLICT = Symbol('conflict');

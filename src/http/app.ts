@@ -1,0 +1,67 @@
+/**
+ * The Fastify instance and the edge's error mapping: whatever goes wrong before a handler runs
+ * (body too large, wrong content type, malformed JSON, schema failure, unknown route) becomes a
+ * GWS body `{statusCode, statusMessage}` with a 4xx that names the problem. Only a real fault
+ * of ours is a 500 (statusCode 4), and it is logged.
+ */
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import { toRefusal } from '../domain/params.js';
+import { refuse } from '../domain/refusals.js';
+import { errorBody, httpStatusOf } from '../api/gws/errors.js';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export const createApp = (logger: Logger) => {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Held CometD long polls must not keep a shutdown waiting: close idle and polling sockets.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    // Per-request log lines would cost more than the requests themselves; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, body } = mapError(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(refuse.notFound('resource', `${request.method} ${request.url.split('?')[0]}`))),
+  );
+
+  return app;
+};
+
+export type App = ReturnType<typeof createApp>;
+
+const mapError = (error: FastifyError): { status: number; body: ReturnType<typeof errorBody> } => {
+  if (error.validation && error.validation.length > 0) {
+    const first = error.validation[0] as unknown as Parameters<typeof toRefusal>[0];
+    const refusal = toRefusal({ ...first, instancePath: `/${error.validationContext ?? ''}${first.instancePath ?? ''}` });
+    return { status: httpStatusOf(refusal.statusCode), body: errorBody(refusal) };
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: { statusCode: 10, statusMessage: `request body is larger than ${BODY_LIMIT_BYTES} bytes` } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, body: { statusCode: 10, statusMessage: 'unsupported Content-Type: send application/json' } };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, body: errorBody(refuse.missingParameter('operationName')) };
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const message = error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+      ? `request body is not valid JSON: ${error.message}`
+      : error.message;
+    return { status, body: { statusCode: 10, statusMessage: message } };
+  }
+  return { status: 500, body: errorBody(refuse.internal('the server could not complete the request')) };
+};
+
+export type { FastifyInstance };

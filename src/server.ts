@@ -1,0 +1,102 @@
+/**
+ * The composition root: opens the store, wires the engine, the notifier and the HTTP/CometD edge,
+ * and listens. Everything a test or the CLI needs to run a real Conclave is `startServer`.
+ */
+import type { IncomingMessage } from 'node:http';
+import pino, { type Logger } from 'pino';
+import { createAuthenticator } from './api/gws/auth.js';
+import { registerGwsRoutes } from './api/gws/routes.js';
+import type { Urls } from './api/gws/views/urls.js';
+import { demoDirectory, type Directory } from './directory/directory.js';
+import { createEngine, type Engine } from './engine/engine.js';
+import { randomIds, systemClock } from './engine/ids.js';
+import type { Clock, IdSource } from './engine/ports.js';
+import { createApp } from './http/app.js';
+import { createCometdHub } from './notify/cometd-hub.js';
+import { createGwsNotifier } from './notify/gws-notifier.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/port.js';
+
+export interface ServerOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** SQLite file path or ':memory:'. */
+  readonly data?: string;
+  readonly directory?: Directory;
+  readonly logger?: Logger;
+  /** How long CometD holds a /meta/connect, in ms. */
+  readonly pollTimeout?: number;
+  readonly clock?: Clock;
+  readonly ids?: IdSource;
+}
+
+export interface RunningServer {
+  /** http://HOST:PORT with the real port. */
+  readonly url: string;
+  readonly port: number;
+  readonly engine: Engine;
+  readonly store: Store;
+  readonly directory: Directory;
+  close(): Promise<void>;
+}
+
+export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const directory = options.directory ?? demoDirectory();
+  const clock = options.clock ?? systemClock;
+  const store = openSqliteStore(options.data ?? ':memory:');
+  const urls: { base: string } = { base: '' } satisfies Urls;
+  const auth = createAuthenticator(directory);
+  const hub = createCometdHub({
+    authenticate: (headers) => {
+      const result = auth.authenticate(headers);
+      return result.ok ? result.user : undefined;
+    },
+    ...(options.pollTimeout !== undefined ? { pollTimeout: options.pollTimeout } : {}),
+  });
+  const sink = createGwsNotifier({ store, directory, clock, urls, delivery: hub });
+  const engine = createEngine({ store, directory, sink, clock, ids: options.ids ?? randomIds });
+
+  const app = createApp(logger);
+  registerGwsRoutes(app, { engine, store, directory, auth, clock, urls });
+
+  // CometD: the client posts meta messages to MOUNT/handshake, MOUNT/connect, ... and batches to
+  // MOUNT. Fastify parses (and size-limits) the JSON; the CometD server takes over the response.
+  const bayeux = (request: { raw: IncomingMessage & { body?: unknown }; body: unknown }, reply: { hijack(): void; raw: import('node:http').ServerResponse }) => {
+    reply.hijack();
+    request.raw.body = request.body;
+    hub.handle(request.raw, reply.raw);
+  };
+  app.post('/api/v2/notifications', bayeux);
+  app.post('/api/v2/notifications/*', bayeux);
+
+  app.get('/healthz', async (_request, reply) =>
+    store.ping() ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable', reason: 'the store cannot be read' }),
+  );
+
+  try {
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  const host = options.host ?? '127.0.0.1';
+  urls.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: urls.base,
+    port,
+    engine,
+    store,
+    directory,
+    close: () =>
+      (closing ??= (async () => {
+        hub.close();
+        await app.close();
+        store.close();
+      })()),
+  };
+};

@@ -1,0 +1,48 @@
+/**
+ * The storage port. The engine is its only writer. Every write is a batch committed atomically
+ * against the versions the engine loaded (optimistic concurrency): if any entity's stored version
+ * moved on, nothing of the batch is written and `VersionConflict` is thrown, so two racing
+ * commands cannot both win. Adapters: memory (tests), SQLite (embedded default); a shared store
+ * (Redis) implements the same five verbs.
+ */
+import type { AgentSession } from '../domain/agent/model.js';
+import type { Call } from '../domain/voice/model.js';
+
+export interface CommitBatch {
+  /** Changed or new calls, each carrying the version it was loaded at (0 for a new call). */
+  readonly calls?: readonly Call[];
+  readonly agentSessions?: readonly AgentSession[];
+}
+
+export interface Committed {
+  /** The same entities with their new versions. */
+  readonly calls: readonly Call[];
+  readonly agentSessions: readonly AgentSession[];
+}
+
+export interface Store {
+  getCall(id: string): Call | undefined;
+  /** Calls that have not ended on which this DN is a present (not released) party. */
+  presentCallsOf(dn: string): Call[];
+  getAgentSession(userId: string): AgentSession | undefined;
+  commit(batch: CommitBatch): Committed;
+  /** True when the store can be read and written. */
+  ping(): boolean;
+  close(): void;
+}
+
+export class VersionConflict extends Error {
+  constructor(
+    readonly kind: string,
+    readonly id: string,
+  ) {
+    super(`${kind} ${id} was changed concurrently`);
+    this.name = 'VersionConflict';
+  }
+}
+
+/** The DNs a call must be indexed under: its present parties, while the call lasts. */
+export const presentDns = (call: Call): string[] =>
+  call.endedAt !== null ? [] : call.parties.filter((p) => p.state !== 'Released').map((p) => p.dn);
+
+export const bumped = <T extends { version: number }>(entity: T): T => ({ ...entity, version: entity.version + 1 });

@@ -1,0 +1,127 @@
+/**
+ * The embedded SQLite store (better-sqlite3, WAL). Entities are stored as JSON documents with a
+ * version column; a side table indexes present parties by DN so that "my calls" is an index
+ * lookup, never a scan. Each commit is one transaction, so a crash never leaves half a change.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AgentSession } from '../domain/agent/model.js';
+import type { Call } from '../domain/voice/model.js';
+import { bumped, presentDns, VersionConflict, type CommitBatch, type Committed, type Store } from './port.js';
+
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE calls (
+     id TEXT PRIMARY KEY,
+     version INTEGER NOT NULL,
+     ended_at INTEGER,
+     body TEXT NOT NULL
+   );
+   CREATE TABLE call_presence (
+     dn TEXT NOT NULL,
+     call_id TEXT NOT NULL,
+     PRIMARY KEY (dn, call_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX call_presence_by_call ON call_presence (call_id);
+   CREATE TABLE agent_sessions (
+     user_id TEXT PRIMARY KEY,
+     version INTEGER NOT NULL,
+     body TEXT NOT NULL
+   );`,
+];
+
+export const openSqliteStore = (path: string): Store => {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last
+  // commits), and it keeps commits off the fsync path.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const q = {
+    getCall: db.prepare<[string], { body: string }>('SELECT body FROM calls WHERE id = ?'),
+    callsOf: db.prepare<[string], { body: string }>(
+      'SELECT c.body FROM call_presence p JOIN calls c ON c.id = p.call_id WHERE p.dn = ?',
+    ),
+    insertCall: db.prepare('INSERT INTO calls (id, version, ended_at, body) VALUES (?, ?, ?, ?)'),
+    updateCall: db.prepare('UPDATE calls SET version = ?, ended_at = ?, body = ? WHERE id = ? AND version = ?'),
+    clearPresence: db.prepare('DELETE FROM call_presence WHERE call_id = ?'),
+    addPresence: db.prepare('INSERT INTO call_presence (dn, call_id) VALUES (?, ?)'),
+    getSession: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE user_id = ?'),
+    upsertSession: db.prepare(
+      `INSERT INTO agent_sessions (user_id, version, body) VALUES (@id, @next, @body)
+       ON CONFLICT (user_id) DO UPDATE SET version = @next, body = @body WHERE agent_sessions.version = @expected`,
+    ),
+  };
+
+  const writeCall = (call: Call): Call => {
+    const next = bumped(call);
+    const body = JSON.stringify(next);
+    const result =
+      call.version === 0
+        ? tryInsert(() => q.insertCall.run(call.id, next.version, next.endedAt, body))
+        : q.updateCall.run(next.version, next.endedAt, body, call.id, call.version);
+    if (result === null || result.changes !== 1) throw new VersionConflict('call', call.id);
+    q.clearPresence.run(call.id);
+    for (const dn of presentDns(next)) q.addPresence.run(dn, call.id);
+    return next;
+  };
+
+  const writeSession = (s: AgentSession): AgentSession => {
+    const next = bumped(s);
+    const result = q.upsertSession.run({ id: s.userId, next: next.version, expected: s.version, body: JSON.stringify(next) });
+    // An insert over an existing row with version 0 expected, or an update that matched no
+    // version, changes nothing: someone else won.
+    if (result.changes !== 1) throw new VersionConflict('agent session', s.userId);
+    return next;
+  };
+
+  const commit = db.transaction(
+    (batch: CommitBatch): Committed => ({
+      calls: (batch.calls ?? []).map(writeCall),
+      agentSessions: (batch.agentSessions ?? []).map(writeSession),
+    }),
+  );
+
+  return {
+    getCall: (id) => parse<Call>(q.getCall.get(id)),
+    presentCallsOf: (dn) => q.callsOf.all(dn).map((row) => JSON.parse(row.body) as Call),
+    getAgentSession: (userId) => parse<AgentSession>(q.getSession.get(userId)),
+    commit: (batch) => commit(batch),
+    ping: () => {
+      try {
+        return db.prepare('SELECT 1 AS ok').get() !== undefined;
+      } catch {
+        return false;
+      }
+    },
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+};
+
+const parse = <T>(row: { body: string } | undefined): T | undefined => (row ? (JSON.parse(row.body) as T) : undefined);
+
+const tryInsert = (run: () => Database.RunResult): Database.RunResult | null => {
+  try {
+    return run();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return null;
+    throw error;
+  }
+};
+
+const migrate = (db: Database.Database): void => {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION)
+    throw new Error(`the data file was written by a newer Conclave (schema ${current}; this one knows ${SCHEMA_VERSION})`);
+  db.transaction(() => {
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+};
