@@ -5,6 +5,8 @@
 import type { IncomingMessage } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { createAuthenticator } from './api/gws/auth.js';
+import formbody from '@fastify/formbody';
+import { registerCustomerChatRoutes } from './api/customer-chat/routes.js';
 import { registerGwsRoutes } from './api/gws/routes.js';
 import type { Urls } from './api/gws/views/urls.js';
 import { demoDirectory, type Directory } from './directory/directory.js';
@@ -40,6 +42,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The directory as the chat domain needs it: who can take chats, and who is logged in for them. */
+const chatDirectoryOf = (directory: Directory, store: Store) => {
+  const chatUser = (userId: string) => {
+    const user = directory.byId(userId);
+    const agent = user && user.features.includes('api-multimedia') && (user.roles.includes('ROLE_AGENT') || user.roles.includes('ROLE_SUPERVISOR'));
+    return agent ? { id: user.id, nickname: user.nickname } : undefined;
+  };
+  return {
+    isKnownDn: directory.isKnownDn,
+    chatUser,
+    nicknameOf: (userId: string) => chatUser(userId)?.nickname,
+    hasChatSession: (userId: string) => store.getAgentSession(userId)?.channels?.chat !== undefined,
+  };
+};
+
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? pino({ level: 'silent' });
   const directory = options.directory ?? demoDirectory();
@@ -54,11 +71,15 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     },
     ...(options.pollTimeout !== undefined ? { pollTimeout: options.pollTimeout } : {}),
   });
-  const sink = createGwsNotifier({ store, directory, clock, urls, delivery: hub });
-  const engine = createEngine({ store, directory, sink, clock, ids: options.ids ?? randomIds });
+  const people = chatDirectoryOf(directory, store);
+  const sink = createGwsNotifier({ store, directory, chatDirectory: people, clock, urls, delivery: hub });
+  const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds });
 
   const app = createApp(logger);
-  registerGwsRoutes(app, { engine, store, directory, auth, clock, urls });
+  // The customer chat API takes form-encoded bodies, as GMS does.
+  await app.register(formbody);
+  registerCustomerChatRoutes(app, engine);
+  registerGwsRoutes(app, { engine, store, directory, auth, clock, urls, chatDirectory: people });
 
   // CometD: the client posts meta messages to MOUNT/handshake, MOUNT/connect, ... and batches to
   // MOUNT. Fastify parses (and size-limits) the JSON; the CometD server takes over the response.
@@ -95,6 +116,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     close: () =>
       (closing ??= (async () => {
         hub.close();
+        // Let the answers to held polls leave before the sockets are closed.
+        await new Promise((resolve) => setTimeout(resolve, 50));
         await app.close();
         store.close();
       })()),

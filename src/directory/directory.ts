@@ -105,12 +105,16 @@ const describe = (doc: unknown, error: { instancePath: string; message: string; 
     const entry = (doc as { users: { userName?: unknown }[] }).users[index];
     const who = typeof entry?.userName === 'string' ? ` (${entry.userName})` : '';
     const field = [...parts.slice(2), missing ?? extra].filter(Boolean).join('.');
-    const why = missing ? 'is required' : extra ? 'is not a known field' : error.message;
+    const why = missing ? 'is required' : extra || isFalseSchema(error) ? 'is not a known field' : error.message;
     return `users[${index}]${who}: field '${field}' ${why}`;
   }
   const field = [...parts, missing ?? extra].filter(Boolean).join('.') || 'document';
-  return `field '${field}' ${missing ? 'is required' : extra ? 'is not a known field' : error.message}`;
+  return `field '${field}' ${missing ? 'is required' : extra || isFalseSchema(error) ? 'is not a known field' : error.message}`;
 };
+
+/** TypeBox reports a property that `additionalProperties: false` forbids as "schema is false". */
+const isFalseSchema = (error: { message: string; keyword?: string }): boolean =>
+  error.message === 'schema is false' || error.keyword === 'boolean';
 
 const fromUsers = (users: DirectoryUser[], passwords: Map<string, string>): Directory => {
   const byId = new Map(users.map((u) => [u.id, u]));

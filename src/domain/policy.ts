@@ -8,6 +8,7 @@
  * the supervision issue; until then only the owner qualifies.
  */
 import type { Actor } from './actor.js';
+import type { ChatAgent } from './chat/model.js';
 import type { Call } from './voice/model.js';
 
 export const voicePolicy = {
@@ -21,4 +22,16 @@ export const voicePolicy = {
       : `only the owner of the conference call (${call.ownerDn}) or a supervisor during monitoring may remove a participant`;
   },
 
+} as const;
+
+/**
+ * Chat, from the seed: RemoveParticipantFromConference is for "only agents who are visible to
+ * all". A consultant (visibility Agents) may not remove anyone.
+ */
+export const chatPolicy = {
+  mayRemoveParticipant(requester: ChatAgent): string | null {
+    return requester.visibility === 'All'
+      ? null
+      : `only agents who are visible to all may remove a participant; you joined with visibility ${requester.visibility}`;
+  },
 } as const;

@@ -15,14 +15,16 @@ import { callEvents, type CallEvent } from '../domain/voice/events.js';
 import type { Call } from '../domain/voice/model.js';
 import type { DnDirectory, VoiceChange, VoiceEnv } from '../domain/voice/operations.js';
 import { VersionConflict, type Store } from '../store/port.js';
+import { createChatEngine, randomChatIds, type ChatEngine, type ChatEngineDeps, type ChatIds } from './chat.js';
 import type { Clock, DomainEvent, EventSink, IdSource } from './ports.js';
 
 export interface EngineDeps {
   readonly store: Store;
-  readonly directory: DnDirectory;
+  readonly directory: DnDirectory & ChatEngineDeps['directory'];
   readonly sink: EventSink;
   readonly clock: Clock;
   readonly ids: IdSource;
+  readonly chatIds?: ChatIds;
 }
 
 export type Accepted<T = object> = { readonly ok: true } & T;
@@ -39,10 +41,14 @@ export interface Engine {
   sessionOperation(actor: Actor, body: Readonly<Record<string, unknown>>): Outcome;
   /** POST /api/v2/me/channels/{channel} */
   channelOperation(actor: Actor, channel: string, body: Readonly<Record<string, unknown>>): Outcome;
+  /** Chats: agent operations, the customer API, routing. */
+  readonly chat: ChatEngine;
 }
 
 export const createEngine = (deps: EngineDeps): Engine => {
   const { store, directory, sink, clock, ids } = deps;
+
+  const chat = createChatEngine({ store, directory, sink, clock, ids: deps.chatIds ?? randomChatIds, tenant: 'Conclave' });
 
   const env = (): VoiceEnv => ({ now: clock.now(), newCallId: ids.callId, newConnId: ids.connId });
 
@@ -85,6 +91,8 @@ export const createEngine = (deps: EngineDeps): Engine => {
         throw error;
       }
       sink.publish(decision.events);
+      // An agent who became Ready (or left) changes who can take waiting chats.
+      chat.route();
       return { ok: true };
     });
 
@@ -113,6 +121,8 @@ export const createEngine = (deps: EngineDeps): Engine => {
     sessionOperation: (actor, body) => agentCommand(actor, (s) => decideSession(s, actor, body, clock.now())),
 
     channelOperation: (actor, channel, body) => agentCommand(actor, (s) => decideChannel(s, actor, channel, body, clock.now())),
+
+    chat,
   };
 };
 

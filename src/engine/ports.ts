@@ -1,7 +1,8 @@
 import type { AgentEvent } from '../domain/agent/decide.js';
+import type { ChatEvent } from '../domain/chat/events.js';
 import type { CallEvent } from '../domain/voice/events.js';
 
-export type DomainEvent = CallEvent | AgentEvent;
+export type DomainEvent = CallEvent | AgentEvent | ChatEvent;
 
 /** Where committed events go: the CometD notifier in a server, a recorder in tests. */
 export interface EventSink {

@@ -25,6 +25,9 @@ export const createApp = (logger: Logger) => {
     ajv: { customOptions: { allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // GWS speaks JSON: a text/plain body is an unsupported media type (415), not a string to parse.
+  app.removeContentTypeParser('text/plain');
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = mapError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');

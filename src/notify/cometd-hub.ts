@@ -96,7 +96,16 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
       for (const session of sessionsByUser.get(userId) ?? []) session.deliver(null, channel, data);
     },
     sessionCount: (userId) => sessionsByUser.get(userId)?.size ?? 0,
-    close: () => server.close(),
+    close() {
+      // Answer every held /meta/connect now, as its timeout would, so that clients re-poll (and
+      // reach the next process) instead of seeing a dropped connection. The server's own close()
+      // only stops its sweeper; the session scheduler is internal to 1.2.1 (pinned).
+      for (const session of sessionsById.values()) {
+        const scheduler = (session as { _scheduler?: { _expired?: () => void } | null })._scheduler;
+        scheduler?._expired?.call(scheduler);
+      }
+      server.close();
+    },
   };
 };
 

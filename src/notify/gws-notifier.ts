@@ -6,8 +6,12 @@
  */
 import { callView } from '../api/gws/views/call.js';
 import type { Urls } from '../api/gws/views/urls.js';
+import { chatPath, chatUri, chatView, messageView } from '../api/gws/views/chat.js';
 import { channelsView, deviceView } from '../api/gws/views/user.js';
-import type { Directory } from '../directory/directory.js';
+import { toActor, type Directory } from '../directory/directory.js';
+import type { ChatEvent } from '../domain/chat/events.js';
+import type { Chat } from '../domain/chat/model.js';
+import type { ChatDirectory } from '../domain/chat/operations.js';
 import type { AgentEvent } from '../domain/agent/decide.js';
 import type { CallEvent } from '../domain/voice/events.js';
 import type { Call } from '../domain/voice/model.js';
@@ -22,13 +26,40 @@ export interface Delivery {
 export interface GwsNotifierDeps {
   readonly store: Store;
   readonly directory: Directory;
+  readonly chatDirectory: ChatDirectory;
   readonly clock: Clock;
   readonly urls: Urls;
   readonly delivery: Delivery;
 }
 
 export const createGwsNotifier = (deps: GwsNotifierDeps): EventSink => {
-  const { store, directory, clock, urls, delivery } = deps;
+  const { store, directory, clock, urls, delivery, chatDirectory } = deps;
+
+  const chatMessage = (event: ChatEvent, chats: Map<string, Chat>) => {
+    const user = directory.byId(event.userId);
+    const chat = chats.get(event.chatId) ?? store.getChat(event.chatId);
+    if (!user || !chat) return;
+    chats.set(chat.id, chat);
+    const reference = event.referenceId !== undefined ? { referenceId: event.referenceId } : {};
+    if (event.notificationType === 'NewMessages') {
+      const wanted = new Set(event.messageIndexes ?? []);
+      delivery.deliver(user.id, '/v2/me/chats', {
+        messages: chat.messages.filter((m) => wanted.has(m.index)).map((m) => messageView(urls, chat, m)),
+        notificationType: 'NewMessages',
+        messageType: 'MessageLogUpdated',
+        chatUri: chatUri(urls, chat.id),
+        chatPath: chatPath(chat.id),
+        ...reference,
+      });
+      return;
+    }
+    delivery.deliver(user.id, '/v2/me/chats', {
+      ...reference,
+      chat: chatView(urls, chat, toActor(user), chatDirectory),
+      notificationType: event.notificationType,
+      messageType: 'ChatStateChangeMessage',
+    });
+  };
 
   const callMessage = (event: CallEvent, calls: Map<string, Call>, viewerCalls: (dn: string) => Map<string, Call>) => {
     const viewer = directory.byDn(event.dn);
@@ -38,7 +69,6 @@ export const createGwsNotifier = (deps: GwsNotifierDeps): EventSink => {
     const data = {
       notificationType: event.notificationType,
       call: callView({ urls, now: clock.now(), directory, call, viewer, viewerCalls: viewerCalls(event.dn) }),
-      ...(event.digits !== undefined ? { digits: event.digits } : {}),
       phoneNumber: event.dn,
       extensions: { BusinessCall: 0 },
       messageType: 'CallStateChangeMessage',
@@ -59,6 +89,7 @@ export const createGwsNotifier = (deps: GwsNotifierDeps): EventSink => {
     publish(events: readonly DomainEvent[]) {
       // One batch shares its reads: every recipient's calls are loaded once.
       const calls = new Map<string, Call>();
+      const chats = new Map<string, Chat>();
       const byDn = new Map<string, Map<string, Call>>();
       const viewerCalls = (dn: string) => {
         let mine = byDn.get(dn);
@@ -67,6 +98,7 @@ export const createGwsNotifier = (deps: GwsNotifierDeps): EventSink => {
       };
       for (const event of events) {
         if (event.kind === 'call') callMessage(event, calls, viewerCalls);
+        else if (event.kind === 'chat') chatMessage(event, chats);
         else agentMessages(event);
       }
     },

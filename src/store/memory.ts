@@ -1,12 +1,38 @@
 /** In-memory store: the reference adapter for tests and `--data :memory:`-like runs without SQLite. */
 import type { AgentSession } from '../domain/agent/model.js';
+import type { Chat } from '../domain/chat/model.js';
 import type { Call } from '../domain/voice/model.js';
-import { bumped, presentDns, VersionConflict, type CommitBatch, type Committed, type Store } from './port.js';
+import {
+  activeAgentIds,
+  bumped,
+  chatIsWaiting,
+  chatReadySince,
+  presentDns,
+  VersionConflict,
+  type CommitBatch,
+  type Committed,
+  type Store,
+} from './port.js';
 
 export const createMemoryStore = (): Store => {
   const calls = new Map<string, Call>();
   const callsByDn = new Map<string, Set<string>>();
   const sessions = new Map<string, AgentSession>();
+  const chats = new Map<string, Chat>();
+  const chatsByAgent = new Map<string, Set<string>>();
+  const waiting = new Set<string>();
+
+  const indexChat = (chat: Chat, add: boolean) => {
+    for (const userId of activeAgentIds(chat)) {
+      const ids = chatsByAgent.get(userId) ?? new Set<string>();
+      if (add) ids.add(chat.id);
+      else ids.delete(chat.id);
+      if (ids.size === 0) chatsByAgent.delete(userId);
+      else chatsByAgent.set(userId, ids);
+    }
+    if (add && chatIsWaiting(chat)) waiting.add(chat.id);
+    else waiting.delete(chat.id);
+  };
 
   const index = (call: Call, add: boolean) => {
     for (const dn of presentDns(call)) {
@@ -22,12 +48,22 @@ export const createMemoryStore = (): Store => {
     getCall: (id) => calls.get(id),
     presentCallsOf: (dn) => [...(callsByDn.get(dn) ?? [])].map((id) => calls.get(id) as Call),
     getAgentSession: (userId) => sessions.get(userId),
+    readyChatAgents: () =>
+      [...sessions.values()].flatMap((s) => {
+        const since = chatReadySince(s);
+        return since === null ? [] : [{ userId: s.userId, since }];
+      }),
+    getChat: (id) => chats.get(id),
+    chatsOfAgent: (userId) => [...(chatsByAgent.get(userId) ?? [])].map((id) => chats.get(id) as Chat),
+    waitingChats: () => [...waiting].map((id) => chats.get(id) as Chat).sort((a, b) => a.createdAt - b.createdAt),
     commit(batch: CommitBatch): Committed {
       // Check every version before writing anything: all or nothing.
       for (const call of batch.calls ?? [])
         if ((calls.get(call.id)?.version ?? 0) !== call.version) throw new VersionConflict('call', call.id);
       for (const s of batch.agentSessions ?? [])
         if ((sessions.get(s.userId)?.version ?? 0) !== s.version) throw new VersionConflict('agent session', s.userId);
+      for (const chat of batch.chats ?? [])
+        if ((chats.get(chat.id)?.version ?? 0) !== chat.version) throw new VersionConflict('chat', chat.id);
       const committedCalls = (batch.calls ?? []).map((call) => {
         const previous = calls.get(call.id);
         if (previous) index(previous, false);
@@ -41,7 +77,15 @@ export const createMemoryStore = (): Store => {
         sessions.set(s.userId, next);
         return next;
       });
-      return { calls: committedCalls, agentSessions: committedSessions };
+      const committedChats = (batch.chats ?? []).map((chat) => {
+        const previous = chats.get(chat.id);
+        if (previous) indexChat(previous, false);
+        const next = bumped(chat);
+        chats.set(chat.id, next);
+        indexChat(next, true);
+        return next;
+      });
+      return { calls: committedCalls, agentSessions: committedSessions, chats: committedChats };
     },
     ping: () => true,
     close: () => undefined,

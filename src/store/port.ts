@@ -6,18 +6,28 @@
  * (Redis) implements the same five verbs.
  */
 import type { AgentSession } from '../domain/agent/model.js';
+import type { Chat } from '../domain/chat/model.js';
+import { isEngaged, isWaiting } from '../domain/chat/model.js';
 import type { Call } from '../domain/voice/model.js';
 
 export interface CommitBatch {
   /** Changed or new calls, each carrying the version it was loaded at (0 for a new call). */
   readonly calls?: readonly Call[];
   readonly agentSessions?: readonly AgentSession[];
+  readonly chats?: readonly Chat[];
 }
 
 export interface Committed {
   /** The same entities with their new versions. */
   readonly calls: readonly Call[];
   readonly agentSessions: readonly AgentSession[];
+  readonly chats: readonly Chat[];
+}
+
+export interface ReadyAgent {
+  readonly userId: string;
+  /** Since when the agent has been idle on the channel (Ready, or last offered a chat). */
+  readonly since: number;
 }
 
 export interface Store {
@@ -25,6 +35,13 @@ export interface Store {
   /** Calls that have not ended on which this DN is a present (not released) party. */
   presentCallsOf(dn: string): Call[];
   getAgentSession(userId: string): AgentSession | undefined;
+  /** Agents Ready on the chat channel. */
+  readyChatAgents(): ReadyAgent[];
+  getChat(id: string): Chat | undefined;
+  /** Chats this agent is offered or still has (not Completed). */
+  chatsOfAgent(userId: string): Chat[];
+  /** Chats waiting for an agent, oldest first. */
+  waitingChats(): Chat[];
   commit(batch: CommitBatch): Committed;
   /** True when the store can be read and written. */
   ping(): boolean;
@@ -44,5 +61,13 @@ export class VersionConflict extends Error {
 /** The DNs a call must be indexed under: its present parties, while the call lasts. */
 export const presentDns = (call: Call): string[] =>
   call.endedAt !== null ? [] : call.parties.filter((p) => p.state !== 'Released').map((p) => p.dn);
+
+/** The agents a chat must be indexed under: those who have not completed it. */
+export const activeAgentIds = (chat: Chat): string[] => chat.agents.filter((a) => isEngaged(a) || a.state === 'LeftChat').map((a) => a.userId);
+export const chatIsWaiting = isWaiting;
+
+/** When the agent became Ready on chat, or null when not Ready there. */
+export const chatReadySince = (s: AgentSession): number | null =>
+  s.channels?.chat?.state === 'Ready' ? s.channels.chat.since : null;
 
 export const bumped = <T extends { version: number }>(entity: T): T => ({ ...entity, version: entity.version + 1 });

@@ -7,10 +7,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentSession } from '../domain/agent/model.js';
+import type { Chat } from '../domain/chat/model.js';
 import type { Call } from '../domain/voice/model.js';
-import { bumped, presentDns, VersionConflict, type CommitBatch, type Committed, type Store } from './port.js';
+import {
+  activeAgentIds,
+  bumped,
+  chatIsWaiting,
+  chatReadySince,
+  presentDns,
+  VersionConflict,
+  type CommitBatch,
+  type Committed,
+  type Store,
+} from './port.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE calls (
@@ -30,6 +41,22 @@ const MIGRATIONS: readonly string[] = [
      version INTEGER NOT NULL,
      body TEXT NOT NULL
    );`,
+  // 2: chats with their transcripts; routing's indexes.
+  `CREATE TABLE chats (
+     id TEXT PRIMARY KEY,
+     version INTEGER NOT NULL,
+     waiting_since INTEGER,
+     body TEXT NOT NULL
+   );
+   CREATE INDEX chats_waiting ON chats (waiting_since) WHERE waiting_since IS NOT NULL;
+   CREATE TABLE chat_agents (
+     user_id TEXT NOT NULL,
+     chat_id TEXT NOT NULL,
+     PRIMARY KEY (user_id, chat_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX chat_agents_by_chat ON chat_agents (chat_id);
+   ALTER TABLE agent_sessions ADD COLUMN chat_ready_since INTEGER;
+   CREATE INDEX agent_sessions_chat_ready ON agent_sessions (chat_ready_since) WHERE chat_ready_since IS NOT NULL;`,
 ];
 
 export const openSqliteStore = (path: string): Store => {
@@ -53,9 +80,22 @@ export const openSqliteStore = (path: string): Store => {
     addPresence: db.prepare('INSERT INTO call_presence (dn, call_id) VALUES (?, ?)'),
     getSession: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE user_id = ?'),
     upsertSession: db.prepare(
-      `INSERT INTO agent_sessions (user_id, version, body) VALUES (@id, @next, @body)
-       ON CONFLICT (user_id) DO UPDATE SET version = @next, body = @body WHERE agent_sessions.version = @expected`,
+      `INSERT INTO agent_sessions (user_id, version, body, chat_ready_since) VALUES (@id, @next, @body, @ready)
+       ON CONFLICT (user_id) DO UPDATE SET version = @next, body = @body, chat_ready_since = @ready
+       WHERE agent_sessions.version = @expected`,
     ),
+    readyChat: db.prepare<[], { user_id: string; chat_ready_since: number }>(
+      'SELECT user_id, chat_ready_since FROM agent_sessions WHERE chat_ready_since IS NOT NULL',
+    ),
+    getChat: db.prepare<[string], { body: string }>('SELECT body FROM chats WHERE id = ?'),
+    chatsOf: db.prepare<[string], { body: string }>(
+      'SELECT c.body FROM chat_agents a JOIN chats c ON c.id = a.chat_id WHERE a.user_id = ?',
+    ),
+    waiting: db.prepare<[], { body: string }>('SELECT body FROM chats WHERE waiting_since IS NOT NULL ORDER BY waiting_since'),
+    insertChat: db.prepare('INSERT INTO chats (id, version, waiting_since, body) VALUES (?, ?, ?, ?)'),
+    updateChat: db.prepare('UPDATE chats SET version = ?, waiting_since = ?, body = ? WHERE id = ? AND version = ?'),
+    clearChatAgents: db.prepare('DELETE FROM chat_agents WHERE chat_id = ?'),
+    addChatAgent: db.prepare('INSERT INTO chat_agents (user_id, chat_id) VALUES (?, ?)'),
   };
 
   const writeCall = (call: Call): Call => {
@@ -73,10 +113,30 @@ export const openSqliteStore = (path: string): Store => {
 
   const writeSession = (s: AgentSession): AgentSession => {
     const next = bumped(s);
-    const result = q.upsertSession.run({ id: s.userId, next: next.version, expected: s.version, body: JSON.stringify(next) });
+    const result = q.upsertSession.run({
+      id: s.userId,
+      next: next.version,
+      expected: s.version,
+      body: JSON.stringify(next),
+      ready: chatReadySince(next),
+    });
     // An insert over an existing row with version 0 expected, or an update that matched no
     // version, changes nothing: someone else won.
     if (result.changes !== 1) throw new VersionConflict('agent session', s.userId);
+    return next;
+  };
+
+  const writeChat = (chat: Chat): Chat => {
+    const next = bumped(chat);
+    const body = JSON.stringify(next);
+    const waitingSince = chatIsWaiting(next) ? next.createdAt : null;
+    const result =
+      chat.version === 0
+        ? tryInsert(() => q.insertChat.run(chat.id, next.version, waitingSince, body))
+        : q.updateChat.run(next.version, waitingSince, body, chat.id, chat.version);
+    if (result === null || result.changes !== 1) throw new VersionConflict('chat', chat.id);
+    q.clearChatAgents.run(chat.id);
+    for (const userId of activeAgentIds(next)) q.addChatAgent.run(userId, chat.id);
     return next;
   };
 
@@ -84,6 +144,7 @@ export const openSqliteStore = (path: string): Store => {
     (batch: CommitBatch): Committed => ({
       calls: (batch.calls ?? []).map(writeCall),
       agentSessions: (batch.agentSessions ?? []).map(writeSession),
+      chats: (batch.chats ?? []).map(writeChat),
     }),
   );
 
@@ -91,6 +152,10 @@ export const openSqliteStore = (path: string): Store => {
     getCall: (id) => parse<Call>(q.getCall.get(id)),
     presentCallsOf: (dn) => q.callsOf.all(dn).map((row) => JSON.parse(row.body) as Call),
     getAgentSession: (userId) => parse<AgentSession>(q.getSession.get(userId)),
+    readyChatAgents: () => q.readyChat.all().map((r) => ({ userId: r.user_id, since: r.chat_ready_since })),
+    getChat: (id) => parse<Chat>(q.getChat.get(id)),
+    chatsOfAgent: (userId) => q.chatsOf.all(userId).map((row) => JSON.parse(row.body) as Chat),
+    waitingChats: () => q.waiting.all().map((row) => JSON.parse(row.body) as Chat),
     commit: (batch) => commit(batch),
     ping: () => {
       try {

@@ -37,7 +37,7 @@ export const createAuthenticator = (directory: Directory, now: () => number = Da
   };
 
   const fromCookie = (cookieHeader: string | undefined): AuthResult => {
-    const raw = cookieHeader ? fastifyCookie.parse(cookieHeader)[SESSION_COOKIE] : undefined;
+    const raw = cookieHeader ? cookieValue(cookieHeader, SESSION_COOKIE) : undefined;
     if (!raw) return { ok: false, reason: 'no credentials: send HTTP Basic authentication' };
     const unsigned = signer.unsign(raw);
     const [userId, issued] = unsigned.valid && unsigned.value ? unsigned.value.split('.') : [];
@@ -51,4 +51,17 @@ export const createAuthenticator = (directory: Directory, now: () => number = Da
     authenticate: (headers) => (headers.authorization ? fromBasic(headers.authorization) : fromCookie(headers.cookie)),
     issueSession: (user) => signer.sign(`${user.id}.${now()}`),
   };
+};
+
+/**
+ * One cookie's value from a Cookie header. @fastify/cookie's `parse` only works once its plugin
+ * is registered on an instance, and the CometD handshake reads raw headers outside Fastify: for
+ * one known, unencoded name a split is all it takes.
+ */
+export const cookieValue = (header: string, name: string): string | undefined => {
+  for (const part of header.split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return undefined;
 };

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Directory, DirectoryUser } from '../../directory/directory.js';
 import { toActor } from '../../directory/directory.js';
+import type { ChatDirectory } from '../../domain/chat/operations.js';
 import { refuse, type Refusal } from '../../domain/refusals.js';
 import { partyOf, type Call } from '../../domain/voice/model.js';
 import type { Engine, Outcome } from '../../engine/engine.js';
@@ -15,6 +16,7 @@ import type { App } from '../../http/app.js';
 import type { Store } from '../../store/port.js';
 import { SESSION_COOKIE, type Authenticator } from './auth.js';
 import { errorBody, httpStatusOf } from './errors.js';
+import { registerChatRoutes } from './chat-routes.js';
 import { callView } from './views/call.js';
 import { callUri, type Urls } from './views/urls.js';
 import { deviceView, userView } from './views/user.js';
@@ -26,6 +28,7 @@ export interface GwsDeps {
   readonly auth: Authenticator;
   readonly clock: Clock;
   readonly urls: Urls;
+  readonly chatDirectory: ChatDirectory;
 }
 
 declare module 'fastify' {
@@ -41,14 +44,21 @@ const Fields = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 256 
  * the resource has been found: a route-level body schema would answer 1/10 before 6 and break
  * the contract's order. Here a body only has to be a JSON object (an absent body is `{}`).
  */
-const operationBody = (body: unknown): { ok: true; body: Readonly<Record<string, unknown>> } | Refusal => {
-  if (body === undefined || body === null) return { ok: true, body: {} };
-  if (typeof body !== 'object' || Array.isArray(body)) return refuse.malformedBody('expected a JSON object with operationName');
+export const operationBody = (body: unknown): { ok: true; body: Readonly<Record<string, unknown>> } | Refusal => {
+  if (body === undefined) return { ok: true, body: {} };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return refuse.malformedBody('expected a JSON object with operationName');
   return { ok: true, body: body as Record<string, unknown> };
 };
 
 export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
   const { engine, store, directory, auth, clock, urls } = deps;
+
+  /** A client that already holds this user's session cookie is not sent a new one. */
+  const sessionCookieIsFor = (user: DirectoryUser, cookie: string | undefined): boolean => {
+    if (cookie === undefined) return false;
+    const session = auth.authenticate({ cookie });
+    return session.ok && session.user.id === user.id;
+  };
 
   const fail = (refusal: Refusal) => ({ status: httpStatusOf(refusal.statusCode), body: errorBody(refusal) });
   const answer = (outcome: Outcome) => (outcome.ok ? { status: 200, body: { statusCode: 0 } } : fail(outcome));
@@ -80,7 +90,7 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
           .send(errorBody(refuse.notAuthenticated(result.reason)));
       }
       request.user = result.user;
-      if (result.via === 'basic' && !hasSessionCookie(request.headers.cookie))
+      if (result.via === 'basic' && !sessionCookieIsFor(result.user, request.headers.cookie))
         reply.header('Set-Cookie', `${SESSION_COOKIE}=${auth.issueSession(result.user)}; Path=/; HttpOnly; SameSite=Lax`);
     });
 
@@ -157,6 +167,8 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
       },
     );
 
+    registerChatRoutes(plain, { engine, store, chatDirectory: deps.chatDirectory, urls, operationBody });
+
     api.get('/users/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
       const user = directory.byId(request.params.id);
       if (!user) {
@@ -168,4 +180,4 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
   }, { prefix: '/api/v2' });
 };
 
-const hasSessionCookie = (cookie: string | undefined): boolean => cookie !== undefined && cookie.includes(`${SESSION_COOKIE}=`);
+

@@ -1,0 +1,90 @@
+/** GWS v2 agent chat routes: /api/v2/me/chats… (registered inside the authenticated /api/v2 scope). */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { toActor } from '../../directory/directory.js';
+import { CHAT_FEATURE } from '../../domain/chat/decide.js';
+import { agentOf } from '../../domain/chat/model.js';
+import type { ChatDirectory } from '../../domain/chat/operations.js';
+import { refuse, type Refusal } from '../../domain/refusals.js';
+import type { Engine } from '../../engine/engine.js';
+import type { Store } from '../../store/port.js';
+import { errorBody, httpStatusOf } from './errors.js';
+import { agentMessages, chatUri, chatView } from './views/chat.js';
+import type { Urls } from './views/urls.js';
+
+export interface ChatRouteDeps {
+  readonly engine: Engine;
+  readonly store: Store;
+  readonly chatDirectory: ChatDirectory;
+  readonly urls: Urls;
+  /** Parses an operation body as routes.ts does (a JSON object, or a refusal). */
+  readonly operationBody: (body: unknown) => { ok: true; body: Readonly<Record<string, unknown>> } | Refusal;
+}
+
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const Fields = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 256 })) });
+const Page = Type.Object({
+  startIndex: Type.Optional(Type.Integer({ minimum: 1 })),
+  count: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+});
+
+
+export const registerChatRoutes = (plain: FastifyInstance, deps: ChatRouteDeps) => {
+  const api = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const { engine, store, chatDirectory, urls } = deps;
+  const fail = (r: Refusal) => ({ status: httpStatusOf(r.statusCode), body: errorBody(r) });
+
+  api.get('/me/chats', { schema: { querystring: Fields } }, async (request) => {
+    const actor = toActor(request.user);
+    const chats = store.chatsOfAgent(actor.userId);
+    return request.query.fields
+      ? { statusCode: 0, chats: chats.map((c) => ({ ...chatView(urls, c, actor, chatDirectory), chatType: 'Inbound', receivedDate: new Date(c.createdAt).toISOString() })) }
+      : { statusCode: 0, uris: chats.map((c) => chatUri(urls, c.id)) };
+  });
+
+  /** The chat if this user took part in it (any state), else the 6 to answer. */
+  const visibleChat = (userId: string, chatId: string) => {
+    const chat = store.getChat(chatId);
+    return chat && agentOf(chat, userId) ? chat : refuse.notFound('chat', chatId);
+  };
+
+  api.get('/me/chats/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+    const actor = toActor(request.user);
+    const chat = visibleChat(actor.userId, request.params.id);
+    if ('ok' in chat) {
+      const { status, body } = fail(chat);
+      return reply.code(status).send(body);
+    }
+    return {
+      statusCode: 0,
+      chat: { ...chatView(urls, chat, actor, chatDirectory), chatType: 'Inbound', receivedDate: new Date(chat.createdAt).toISOString() },
+    };
+  });
+
+  api.get('/me/chats/:id/messages', { schema: { params: Type.Object({ id: Id }), querystring: Page } }, async (request, reply) => {
+    const actor = toActor(request.user);
+    const chat = visibleChat(actor.userId, request.params.id);
+    if ('ok' in chat) {
+      const { status, body } = fail(chat);
+      return reply.code(status).send(body);
+    }
+    if (!actor.features.includes(CHAT_FEATURE)) {
+      const { status, body } = fail(refuse.missingFeature('GetMessages', CHAT_FEATURE));
+      return reply.code(status).send(body);
+    }
+    return { statusCode: 0, messages: agentMessages(urls, chat, request.query.startIndex ?? 1, request.query.count) };
+  });
+
+  api.post('/me/chats/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+    const parsed = deps.operationBody(request.body);
+    const outcome = parsed.ok ? engine.chat.chatOperation(toActor(request.user), request.params.id, parsed.body) : parsed;
+    if (!outcome.ok) {
+      const { status, body } = fail(outcome);
+      return reply.code(status).send(body);
+    }
+    return outcome.referenceId === undefined ? { statusCode: 0 } : { statusCode: 0, referenceId: outcome.referenceId };
+  });
+};
+

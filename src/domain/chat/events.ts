@@ -1,0 +1,65 @@
+/**
+ * What each agent hears about a chat change, derived from the chat before and after it (as for
+ * voice). The order follows the seed: an agent who joins hears StatusChange first; an agent who
+ * leaves hears ParticipantsUpdated, then NewMessages, then StatusChange last.
+ */
+import { visibleTo, type Chat, type ChatAgent } from './model.js';
+
+export type ChatNotificationType = 'StatusChange' | 'ParticipantsUpdated' | 'PropertiesUpdated' | 'NewMessages';
+
+export interface ChatEvent {
+  readonly kind: 'chat';
+  readonly chatId: string;
+  readonly userId: string;
+  readonly notificationType: ChatNotificationType;
+  /** For NewMessages: the indexes of the new messages this agent may see. */
+  readonly messageIndexes?: readonly number[];
+  /** Set on the requester's notifications when the request answered one. */
+  readonly referenceId?: number;
+}
+
+/** The participants an agent sees: agents chatting, then the customer while connected. */
+export const participantsKey = (chat: Chat): string =>
+  [...chat.agents.filter((a) => a.state === 'Chatting').map((a) => `${a.participantId}:${a.visibility}`), chat.customer.connected ? 'customer' : ''].join(',');
+
+const sameUserData = (a: Chat['userData'], b: Chat['userData']): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
+};
+
+export const chatEvents = (before: Chat | undefined, after: Chat, requester?: { userId: string; referenceId?: number }): ChatEvent[] => {
+  const events: ChatEvent[] = [];
+  const fresh = after.messages.slice(before?.messages.length ?? 0);
+  for (const agent of after.agents) {
+    const was = before?.agents.find((a) => a.userId === agent.userId && a.participantId === agent.participantId);
+    const referenceId = requester?.userId === agent.userId ? requester.referenceId : undefined;
+    const emit = (notificationType: ChatNotificationType, extra: Partial<ChatEvent> = {}) =>
+      events.push({ kind: 'chat', chatId: after.id, userId: agent.userId, notificationType, ...extra, ...(referenceId !== undefined ? { referenceId } : {}) });
+
+    const stateChanged = !was || was.state !== agent.state;
+    const participantsChanged = !!before && participantsKey(before) !== participantsKey(after);
+    const dataChanged = !!before && !sameUserData(before.userData, after.userData);
+    // An agent reads the messages logged while they were in the chat.
+    const inChat = (a: ChatAgent | undefined) => a?.state === 'Chatting';
+    const readable = inChat(was) || inChat(agent) ? fresh.filter((m) => visibleTo('agent', m)).map((m) => m.index) : [];
+    const news = () => readable.length > 0 && emit('NewMessages', { messageIndexes: readable });
+
+    if (stateChanged && (agent.state === 'LeftChat' || agent.state === 'Completed')) {
+      if (participantsChanged && agent.state === 'LeftChat') emit('ParticipantsUpdated');
+      news();
+      emit('StatusChange');
+    } else if (stateChanged) {
+      emit('StatusChange');
+      if (was && participantsChanged) emit('ParticipantsUpdated');
+      news();
+    } else if (agent.state === 'Chatting') {
+      if (participantsChanged) emit('ParticipantsUpdated');
+      if (dataChanged) emit('PropertiesUpdated');
+      news();
+    } else if (agent.state === 'LeftChat' && dataChanged) {
+      // Who has left still owns the wrap-up (disposition, user data), not the conversation.
+      emit('PropertiesUpdated');
+    }
+  }
+  return events;
+};

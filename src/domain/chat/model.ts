@@ -1,0 +1,101 @@
+/**
+ * The chat aggregate: one customer, the agents who were ever offered or joined it, a message log
+ * (the transcript) and user data. Each agent has their own state and visibility in the chat:
+ * routing, Invite and Transfer make an agent visible to All; Consult only to Agents.
+ */
+export const CHAT_AGENT_STATES = ['Invited', 'Chatting', 'LeftChat', 'Completed'] as const;
+export type ChatAgentState = (typeof CHAT_AGENT_STATES)[number];
+export type Visibility = 'All' | 'Agents' | 'Supervisors';
+export type JoinedVia = 'routing' | 'invite' | 'consult' | 'transfer';
+
+export interface ChatAgent {
+  readonly userId: string;
+  readonly participantId: string;
+  /** A small number that names the participant in the customer API (GMS uses numbers). */
+  readonly seq: number;
+  readonly nickname: string;
+  readonly state: ChatAgentState;
+  readonly visibility: Visibility;
+  readonly via: JoinedVia;
+}
+
+export interface ChatCustomer {
+  readonly participantId: string;
+  readonly seq: number;
+  readonly nickname: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly emailAddress: string;
+  readonly subject: string;
+  /** The customer API's credentials: userId + secureKey + alias, as GMS issues them. */
+  readonly userId: string;
+  readonly secureKey: string;
+  readonly alias: string;
+  readonly connected: boolean;
+}
+
+export const MESSAGE_TYPES = ['Text', 'ParticipantJoined', 'ParticipantLeft', 'PushUrl', 'Notice', 'TypingStarted', 'TypingStopped'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export interface ChatMessage {
+  readonly index: number;
+  readonly type: MessageType;
+  /** The participantId of who it is from. */
+  readonly from: string;
+  readonly visibility: Visibility;
+  readonly time: number;
+  readonly text?: string;
+  readonly url?: string;
+  /** The client's own label for a text message (GWS `messageType`). */
+  readonly messageType?: string;
+}
+
+export interface Chat {
+  readonly id: string;
+  readonly version: number;
+  readonly serviceName: string;
+  readonly customer: ChatCustomer;
+  readonly agents: readonly ChatAgent[];
+  readonly messages: readonly ChatMessage[];
+  readonly userData: Readonly<Record<string, string | number>>;
+  /** Agents who rejected the chat: routing does not offer it to them again. */
+  readonly rejectedBy: readonly string[];
+  readonly createdAt: number;
+  /** When the chat ended for the customer (customer left, or no agent visible to all is left). */
+  readonly endedAt: number | null;
+}
+
+export const agentOf = (chat: Chat, userId: string): ChatAgent | undefined => chat.agents.find((a) => a.userId === userId);
+export const chattingAgents = (chat: Chat): readonly ChatAgent[] => chat.agents.filter((a) => a.state === 'Chatting');
+
+/** An agent is "in" the chat while offered or chatting; afterwards they have left it. */
+export const isEngaged = (a: ChatAgent): boolean => a.state === 'Invited' || a.state === 'Chatting';
+
+/** Waiting for routing: the customer is there and no agent is offered it or chatting. */
+export const isWaiting = (chat: Chat): boolean =>
+  chat.endedAt === null && chat.customer.connected && !chat.agents.some(isEngaged);
+
+/** Is the chat still served by an agent the customer can see? */
+export const hasVisibleAgent = (chat: Chat): boolean => chat.agents.some((a) => isEngaged(a) && a.visibility === 'All');
+
+export const withAgent = (chat: Chat, userId: string, patch: Partial<Omit<ChatAgent, 'userId'>>): Chat => ({
+  ...chat,
+  agents: chat.agents.map((a) => (a.userId === userId ? { ...a, ...patch } : a)),
+});
+
+export const appendMessage = (chat: Chat, message: Omit<ChatMessage, 'index'>): Chat => ({
+  ...chat,
+  messages: [...chat.messages, { ...message, index: chat.messages.length + 1 }],
+});
+
+/** What a reader may see of a message: the customer sees All only; agents see All and Agents. */
+export const visibleTo = (reader: 'customer' | 'agent' | 'supervisor', message: ChatMessage): boolean =>
+  message.visibility === 'All' ||
+  (message.visibility === 'Agents' && reader !== 'customer') ||
+  (message.visibility === 'Supervisors' && reader === 'supervisor');
+
+/** The user id in a GWS user URI (`.../api/v2/users/{id}`) or path (`/users/{id}`), or null. */
+export const userIdFromTarget = (target: string): string | null => {
+  const match = /(?:^|\/)users\/([0-9a-f]{32})\/?$/.exec(target.trim());
+  return match ? (match[1] as string) : null;
+};
