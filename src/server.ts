@@ -51,6 +51,7 @@ const chatDirectoryOf = (directory: Directory, store: Store) => {
   };
   return {
     isKnownDn: directory.isKnownDn,
+    dnCount: directory.dnCount,
     chatUser,
     nicknameOf: (userId: string) => chatUser(userId)?.nickname,
     hasChatSession: (userId: string) => store.getAgentSession(userId)?.channels?.chat !== undefined,

@@ -32,6 +32,7 @@ export interface Directory {
   byUserName(userName: string): DirectoryUser | undefined;
   byDn(dn: string): DirectoryUser | undefined;
   isKnownDn(dn: string): boolean;
+  dnCount(): number;
   /** The user whose user name and password these are, or undefined. Constant-time compare. */
   authenticate(userName: string, password: string): DirectoryUser | undefined;
 }
@@ -128,6 +129,7 @@ const fromUsers = (users: DirectoryUser[], passwords: Map<string, string>): Dire
     byUserName: (name) => byUserName.get(name),
     byDn: (dn) => byDn.get(dn),
     isKnownDn: (dn) => byDn.has(dn),
+    dnCount: () => byDn.size,
     authenticate(userName, password) {
       const expected = passwordDigests.get(userName);
       // Compare digests so that the comparison takes the same time whatever the lengths.

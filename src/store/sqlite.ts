@@ -62,12 +62,18 @@ const MIGRATIONS: readonly string[] = [
 export const openSqliteStore = (path: string): Store => {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last
-  // commits), and it keeps commits off the fsync path.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    // Refuse a newer file before touching it (switching it to WAL would already change it).
+    migrate(db, path);
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last
+    // commits), and it keeps commits off the fsync path.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const q = {
     getCall: db.prepare<[string], { body: string }>('SELECT body FROM calls WHERE id = ?'),
@@ -181,10 +187,10 @@ const tryInsert = (run: () => Database.RunResult): Database.RunResult | null => 
   }
 };
 
-const migrate = (db: Database.Database): void => {
+const migrate = (db: Database.Database, path: string): void => {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION)
-    throw new Error(`the data file was written by a newer Conclave (schema ${current}; this one knows ${SCHEMA_VERSION})`);
+    throw new Error(`the data file ${path} was written by a newer Conclave (schema ${current}; this one knows ${SCHEMA_VERSION})`);
   db.transaction(() => {
     for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

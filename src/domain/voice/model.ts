@@ -11,10 +11,25 @@ export type MuteState = 'On' | 'Off';
 export type UserDataValue = string | number;
 export type UserData = Readonly<Record<string, UserDataValue>>;
 
+/** How a supervisor takes part in a monitored call. */
+export const MONITOR_MODES = ['ListenIn', 'Coach', 'BargeIn'] as const;
+export type MonitorMode = (typeof MONITOR_MODES)[number];
+
 export interface Party {
   readonly dn: string;
   readonly state: PartyState;
   readonly mute: MuteState;
+  /** Present when this party is a supervisor monitoring `targetDn` on this call. */
+  readonly monitor?: { readonly mode: MonitorMode; readonly targetDn: string };
+  /** Set by the monitoring supervisor (MuteMonitoredUser): this party is muted toward the others. */
+  readonly monitoredMuted?: boolean;
+}
+
+/** A supervisor who monitors a DN, as the domain needs to know it. */
+export interface Monitor {
+  readonly supervisorDn: string;
+  readonly targetDn: string;
+  readonly mode: MonitorMode;
 }
 
 export interface Call {
@@ -38,27 +53,40 @@ export interface Call {
   readonly endedAt: number | null;
 }
 
-/** A party is *live* when it is connected (talking or on hold), as opposed to ringing or gone. */
-export const isLive = (p: Party): boolean => p.state === 'Established' || p.state === 'Held';
+/**
+ * A party is *live* when it is connected (talking or on hold), as opposed to ringing or gone.
+ * Monitoring supervisors are never counted: a conference is made of its real parties.
+ */
+export const isLive = (p: Party): boolean => (p.state === 'Established' || p.state === 'Held') && !p.monitor;
 export const isPresent = (p: Party): boolean => p.state !== 'Released';
+export const isMonitor = (p: Party): boolean => p.monitor !== undefined;
+/** Who the other parties see: real parties, and a supervisor only once they barge in. */
+export const isVisibleParty = (p: Party): boolean => isPresent(p) && (!p.monitor || p.monitor.mode === 'BargeIn');
 
 export const partyOf = (call: Call, dn: string): Party | undefined => call.parties.find((p) => p.dn === dn);
 export const liveParties = (call: Call): readonly Party[] => call.parties.filter(isLive);
 export const presentParties = (call: Call): readonly Party[] => call.parties.filter(isPresent);
+/** Present parties that are not monitoring: the call proper. */
+export const realParties = (call: Call): readonly Party[] => call.parties.filter((p) => isPresent(p) && !p.monitor);
 export const isEnded = (call: Call): boolean => call.endedAt !== null;
 
 /** The DNs a given party sees as the other participants of the call. */
 export const otherPresentDns = (call: Call, dn: string): string[] =>
-  presentParties(call)
-    .filter((p) => p.dn !== dn)
-    .map((p) => p.dn);
+  call.parties.filter((p) => p.dn !== dn && isVisibleParty(p)).map((p) => p.dn);
 
 export const withParty = (call: Call, dn: string, patch: Partial<Omit<Party, 'dn'>>): Call => ({
   ...call,
   parties: call.parties.map((p) => (p.dn === dn ? { ...p, ...patch } : p)),
 });
 
-export const addParty = (call: Call, party: Party): Call => ({ ...call, parties: [...call.parties, party] });
+/**
+ * Adds a party. A DN has one entry per call: one who left and comes back takes their old entry
+ * again, so that looking a party up by DN always finds the current one.
+ */
+export const addParty = (call: Call, party: Party): Call =>
+  call.parties.some((p) => p.dn === party.dn)
+    ? { ...call, parties: call.parties.map((p) => (p.dn === party.dn ? party : p)) }
+    : { ...call, parties: [...call.parties, party] };
 
 /**
  * Releases one party. A call needs two present parties: when fewer remain, the rest are
@@ -66,7 +94,7 @@ export const addParty = (call: Call, party: Party): Call => ({ ...call, parties:
  */
 export const releaseParty = (call: Call, dn: string, now: number): Call => {
   const released = withParty(call, dn, { state: 'Released' });
-  return presentParties(released).length < 2 ? endCall(released, now) : released;
+  return realParties(released).length < 2 ? endCall(released, now) : syncMonitors(released, []);
 };
 
 export const endCall = (call: Call, now: number): Call => ({
@@ -74,6 +102,30 @@ export const endCall = (call: Call, now: number): Call => ({
   parties: call.parties.map((p) => (p.state === 'Released' ? p : { ...p, state: 'Released' })),
   endedAt: call.endedAt ?? now,
 });
+
+/**
+ * Keeps a call's monitoring supervisors in step with who monitors whom: a supervisor who monitors
+ * a real party of the call joins it (Established, in their mode); one whose target has left, or
+ * who no longer monitors, leaves it. `monitors` lists the monitoring to add; a monitor party
+ * already on the call stays while its target is present. Pure and idempotent.
+ */
+export const syncMonitors = (call: Call, monitors: readonly Monitor[], removed: readonly string[] = []): Call => {
+  if (call.endedAt !== null) return call;
+  const real = new Set(realParties(call).map((p) => p.dn));
+  let next: Call = {
+    ...call,
+    parties: call.parties.map((p) =>
+      p.monitor && p.state !== 'Released' && (!real.has(p.monitor.targetDn) || removed.includes(p.dn)) ? { ...p, state: 'Released' } : p,
+    ),
+  };
+  for (const m of monitors) {
+    if (!real.has(m.targetDn) || real.has(m.supervisorDn)) continue;
+    const existing = partyOf(next, m.supervisorDn);
+    if (existing && isPresent(existing)) continue;
+    next = addParty(next, { dn: m.supervisorDn, state: 'Established', mute: 'Off', monitor: { mode: m.mode, targetDn: m.targetDn } });
+  }
+  return next;
+};
 
 /** Reads a call id out of a GWS call URI or path (`.../calls/{id}`), or takes a bare id. */
 export const callIdFromUri = (uri: string): string => {

@@ -56,6 +56,8 @@ export type VoiceCallOperation = (typeof VOICE_CALL_OPERATIONS)[number];
 export interface DnDirectory {
   /** True when the DN belongs to a device in the directory. */
   isKnownDn(dn: string): boolean;
+  /** How many DNs the directory has: whether any destination is left to add to a call. */
+  dnCount(): number;
 }
 
 export interface VoiceContext {
@@ -150,13 +152,26 @@ const consultationPair = (ctx: VoiceContext): { parent: Call; consult: Call } | 
   if (!mine || !isLive(mine)) return `you are no longer on the parent call ${parent.id}`;
   const consulted = consult.parties.find((p) => p.dn !== ctx.actor.dn && isPresent(p));
   if (!consulted || consulted.state !== 'Established') return `the consultation call ${consult.id} has not been answered yet`;
+  const already = partyOf(parent, consulted.dn);
+  if (already && isPresent(already)) return `${consulted.dn} is already on call ${parent.id}`;
   return { parent, consult };
 };
 
+/**
+ * Destination operations need someone left to call: every party on a call is a directory DN,
+ * so one is free exactly when the directory has more DNs than the call has present parties.
+ */
+const someDestinationFree = (ctx: VoiceContext): string | null =>
+  ctx.directory.dnCount() > ctx.call.parties.filter(isPresent).length ? null : `every known phone number is already on call ${ctx.call.id}`;
+
 const noOpenConsultation = (ctx: VoiceContext): string | null => {
   if (ctx.call.callType === 'Consult') return `call ${ctx.call.id} is itself a consultation call`;
-  return linkedCall(ctx) ? `call ${ctx.call.id} already has a consultation call in progress` : null;
+  if (linkedCall(ctx)) return `call ${ctx.call.id} already has a consultation call in progress`;
+  return someDestinationFree(ctx);
 };
+
+const notOnConsultation = (ctx: VoiceContext): string | null =>
+  ctx.call.callType === 'Consult' ? `call ${ctx.call.id} is a consultation call` : someDestinationFree(ctx);
 
 const checkDestination = (ctx: VoiceContext, phoneNumber: string): Refusal | null => {
   if (phoneNumber === ctx.actor.dn) return refuse.invalidParameter('destination.phoneNumber', `is your own number (${phoneNumber})`);
@@ -279,7 +294,7 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
     feature: 'api-voice',
     from: ['Established', 'Held'],
     params: destinationParams,
-    when: (ctx) => (ctx.call.callType === 'Consult' ? `call ${ctx.call.id} is a consultation call` : null),
+    when: notOnConsultation,
     apply: (ctx, p: Static<typeof DestinationParams>) => {
       const bad = checkDestination(ctx, p.destination.phoneNumber);
       if (bad) return bad;
@@ -292,7 +307,7 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
     feature: 'api-voice',
     from: ['Established', 'Held'],
     params: destinationParams,
-    when: (ctx) => (ctx.call.callType === 'Consult' ? `call ${ctx.call.id} is a consultation call` : null),
+    when: notOnConsultation,
     apply: (ctx, p: Static<typeof DestinationParams>, env) => {
       const bad = checkDestination(ctx, p.destination.phoneNumber);
       if (bad) return bad;
