@@ -52,6 +52,8 @@ const chatDirectoryOf = (directory: Directory, store: Store) => {
   return {
     isKnownDn: directory.isKnownDn,
     dnCount: directory.dnCount,
+    byDn: directory.byDn,
+    dnOfDevice: (deviceId: string) => directory.byDeviceId(deviceId)?.phoneNumber ?? undefined,
     chatUser,
     nicknameOf: (userId: string) => chatUser(userId)?.nickname,
     hasChatSession: (userId: string) => store.getAgentSession(userId)?.channels?.chat !== undefined,

@@ -31,6 +31,7 @@ export interface Directory {
   byId(id: string): DirectoryUser | undefined;
   byUserName(userName: string): DirectoryUser | undefined;
   byDn(dn: string): DirectoryUser | undefined;
+  byDeviceId(deviceId: string): DirectoryUser | undefined;
   isKnownDn(dn: string): boolean;
   dnCount(): number;
   /** The user whose user name and password these are, or undefined. Constant-time compare. */
@@ -121,6 +122,7 @@ const fromUsers = (users: DirectoryUser[], passwords: Map<string, string>): Dire
   const byId = new Map(users.map((u) => [u.id, u]));
   const byUserName = new Map(users.map((u) => [u.userName, u]));
   const byDn = new Map(users.filter((u) => u.phoneNumber).map((u) => [u.phoneNumber as string, u]));
+  const byDevice = new Map(users.filter((u) => u.deviceId).map((u) => [u.deviceId as string, u]));
   const digest = (s: string) => createHash('sha256').update(s).digest();
   const passwordDigests = new Map([...passwords].map(([name, pw]) => [name, digest(pw)]));
   return {
@@ -128,6 +130,7 @@ const fromUsers = (users: DirectoryUser[], passwords: Map<string, string>): Dire
     byId: (id) => byId.get(id),
     byUserName: (name) => byUserName.get(name),
     byDn: (dn) => byDn.get(dn),
+    byDeviceId: (id) => byDevice.get(id),
     isKnownDn: (dn) => byDn.has(dn),
     dnCount: () => byDn.size,
     authenticate(userName, password) {

@@ -14,9 +14,13 @@ import type { Call } from './voice/model.js';
 export const voicePolicy = {
   isConferenceOwner: (call: Call, actor: Actor): boolean => actor.dn !== null && call.ownerDn === actor.dn,
 
+  /** A supervisor who monitors a party of this call, and is on it as such. */
+  isMonitoringSupervisor: (call: Call, actor: Actor): boolean =>
+    call.parties.some((p) => p.dn === actor.dn && p.monitor !== undefined && p.state !== 'Released'),
+
   /** Removing someone else from a conference. */
   mayRemoveParticipant(call: Call, actor: Actor): string | null {
-    if (voicePolicy.isConferenceOwner(call, actor)) return null;
+    if (voicePolicy.isConferenceOwner(call, actor) || voicePolicy.isMonitoringSupervisor(call, actor)) return null;
     return call.ownerDn === null
       ? `call ${call.id} has no conference owner; only the owner of the conference call or a supervisor during monitoring may remove a participant`
       : `only the owner of the conference call (${call.ownerDn}) or a supervisor during monitoring may remove a participant`;

@@ -7,6 +7,7 @@ import type { Actor } from '../domain/actor.js';
 import type { AgentSession } from '../domain/agent/model.js';
 import { checkCustomer, customerDisconnect, customerSend, startChat, type CustomerCredentials } from '../domain/chat/customer.js';
 import { decideChat } from '../domain/chat/decide.js';
+import { decideIntrude } from '../domain/chat/intrude.js';
 import { chatEvents } from '../domain/chat/events.js';
 import { isWaiting, type Chat } from '../domain/chat/model.js';
 import { UNREFERENCED_CHAT_OPERATIONS, type ChatDirectory } from '../domain/chat/operations.js';
@@ -41,6 +42,8 @@ export type ChatOutcome<T = object> = ({ readonly ok: true } & T) | Refusal;
 export interface ChatEngine {
   /** Accepted operations carry the referenceId they answer, or none (UNREFERENCED_CHAT_OPERATIONS). */
   chatOperation(actor: Actor, chatId: string, body: Readonly<Record<string, unknown>>): ChatOutcome<{ referenceId?: number }>;
+  /** POST /api/v2/users/{userId}/chats/{chatId} Intrude. */
+  intrude(actor: Actor, agentUserId: string, chatId: string, body: Readonly<Record<string, unknown>>): ChatOutcome<{ referenceId: number }>;
   customerStart(serviceName: string, fields: Record<string, unknown>): ChatOutcome<{ chat: Chat }>;
   customerSend(chatId: string, creds: CustomerCredentials, fields: Record<string, unknown>): ChatOutcome<{ chat: Chat }>;
   customerRead(chatId: string, creds: CustomerCredentials): ChatOutcome<{ chat: Chat }>;
@@ -124,9 +127,14 @@ export const createChatEngine = (deps: ChatEngineDeps): ChatEngine => {
     chatOperation: (actor, chatId, body) => {
       const outcome = retry(chatId, () => {
         const chat = store.getChat(chatId);
-        const decision = decideChat(chat, actor, chatId, body, directory, { now: clock.now(), newParticipantId: ids.participantId });
+        const referenceId = UNREFERENCED_CHAT_OPERATIONS.has(body['operationName'] as string) ? undefined : lastReferenceId + 1;
+        const decision = decideChat(chat, actor, chatId, body, directory, {
+          now: clock.now(),
+          newParticipantId: ids.participantId,
+          ...(referenceId !== undefined ? { referenceId } : {}),
+        });
         if (!decision.ok) return decision;
-        const referenceId = UNREFERENCED_CHAT_OPERATIONS.has(body['operationName'] as string) ? undefined : ++lastReferenceId;
+        if (referenceId !== undefined) lastReferenceId = referenceId;
         const answer = { ok: true as const, ...(referenceId !== undefined ? { referenceId } : {}) };
         if (decision.chat === chat) return answer;
         const saved = apply(chat, decision.chat, { userId: actor.userId, ...(referenceId !== undefined ? { referenceId } : {}) });
@@ -135,6 +143,16 @@ export const createChatEngine = (deps: ChatEngineDeps): ChatEngine => {
       if (outcome.ok) route();
       return outcome;
     },
+
+    intrude: (actor, agentUserId, chatId, body) =>
+      retry(chatId, () => {
+        const chat = store.getChat(chatId);
+        const decision = decideIntrude(chat, actor, agentUserId, chatId, body, directory, { now: clock.now(), newParticipantId: ids.participantId });
+        if (!decision.ok) return decision;
+        const referenceId = ++lastReferenceId;
+        const saved = apply(chat, decision.chat, { userId: actor.userId, referenceId });
+        return saved === CONFLICT ? CONFLICT : { ok: true as const, referenceId };
+      }),
 
     customerStart: (serviceName, fields) => {
       const started = startChat(

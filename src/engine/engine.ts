@@ -9,18 +9,19 @@ import type { Actor } from '../domain/actor.js';
 import { decideChannel, decideSession } from '../domain/agent/decide.js';
 import { noSession, type AgentSession } from '../domain/agent/model.js';
 import { refuse, type Refusal } from '../domain/refusals.js';
+import { decideMonitoring, type DeviceLookup } from '../domain/agent/monitoring.js';
 import { decideDial } from '../domain/voice/dial.js';
-import { decideVoice, type VoiceWorld } from '../domain/voice/decide.js';
+import { decideVoice, withMonitors, type VoiceWorld } from '../domain/voice/decide.js';
 import { callEvents, type CallEvent } from '../domain/voice/events.js';
-import type { Call } from '../domain/voice/model.js';
+import { syncMonitors, type Call } from '../domain/voice/model.js';
 import type { DnDirectory, VoiceChange, VoiceEnv } from '../domain/voice/operations.js';
-import { VersionConflict, type Store } from '../store/port.js';
+import { monitorOf, VersionConflict, type Store } from '../store/port.js';
 import { createChatEngine, randomChatIds, type ChatEngine, type ChatEngineDeps, type ChatIds } from './chat.js';
 import type { Clock, DomainEvent, EventSink, IdSource } from './ports.js';
 
 export interface EngineDeps {
   readonly store: Store;
-  readonly directory: DnDirectory & ChatEngineDeps['directory'];
+  readonly directory: DnDirectory & ChatEngineDeps['directory'] & DeviceLookup & { byDn(dn: string): { id: string } | undefined };
   readonly sink: EventSink;
   readonly clock: Clock;
   readonly ids: IdSource;
@@ -37,6 +38,8 @@ export interface Engine {
   callOperation(actor: Actor, callId: string, body: Readonly<Record<string, unknown>>): Outcome;
   /** POST /api/v2/me/devices/{id}/calls (the device is the actor's own, checked at the edge). */
   dial(actor: Actor & { readonly dn: string }, body: Readonly<Record<string, unknown>>): Outcome<{ callId: string }>;
+  /** POST /api/v2/me/devices/{id}: supervisor monitoring (the device is the actor's own). */
+  deviceOperation(actor: Actor & { readonly dn: string }, body: Readonly<Record<string, unknown>>): Outcome;
   /** POST /api/v2/me */
   sessionOperation(actor: Actor, body: Readonly<Record<string, unknown>>): Outcome;
   /** POST /api/v2/me/channels/{channel} */
@@ -75,7 +78,27 @@ export const createEngine = (deps: EngineDeps): Engine => {
     const events: CallEvent[] = committed.flatMap((call) => callEvents(before.get(call.id), call));
     if (change.dtmf) events.push({ kind: 'call', ...change.dtmf, notificationType: 'DtmfSent' });
     sink.publish(events);
+    finishNextCallMonitoring(before, committed);
     return committed;
+  };
+
+  /** NextCall monitoring ends with the first monitored call the supervisor leaves. */
+  const finishNextCallMonitoring = (before: ReadonlyMap<string, Call>, committed: readonly Call[]) => {
+    for (const call of committed)
+      for (const party of call.parties) {
+        const was = before.get(call.id)?.parties.find((p) => p.dn === party.dn);
+        if (!party.monitor || party.state !== 'Released' || !was || was.state === 'Released') continue;
+        const supervisor = directory.byDn(party.dn);
+        const session = supervisor && store.getAgentSession(supervisor.id);
+        if (!session?.monitoring || session.monitoring.callMode !== 'NextCall' || session.monitoring.targetDn !== party.monitor.targetDn) continue;
+        try {
+          store.commit({ agentSessions: [{ ...session, monitoring: null }] });
+          sink.publish([{ kind: 'agent', userId: session.userId, channels: ['voice'] }]);
+        } catch (error) {
+          // Someone else changed the supervisor's session meanwhile: their change stands.
+          if (!(error instanceof VersionConflict)) throw error;
+        }
+      }
   };
 
   const agentCommand = (actor: Actor, decide: (session: AgentSession) => Outcome<{ session: AgentSession; events: readonly DomainEvent[] }>): Outcome =>
@@ -100,7 +123,7 @@ export const createEngine = (deps: EngineDeps): Engine => {
     callOperation: (actor, callId, body) =>
       run('call', callId, () => {
         const mine = actorCalls(actor);
-        const world: VoiceWorld = { call: mine.get(callId) ?? store.getCall(callId), actorCalls: mine, directory };
+        const world: VoiceWorld = { call: mine.get(callId) ?? store.getCall(callId), actorCalls: mine, directory, monitorsOf: store.monitorsOf };
         const decision = decideVoice(world, { actor, callId, body }, env());
         if (!decision.ok) return decision;
         const before = new Map(mine);
@@ -113,9 +136,31 @@ export const createEngine = (deps: EngineDeps): Engine => {
       run('device', actor.dn, () => {
         const decision = decideDial(actor, body, directory, env());
         if (!decision.ok) return decision;
-        const committed = commitVoice(new Map(), decision);
+        const committed = commitVoice(new Map(), { ...decision, calls: withMonitors(decision.calls, store.monitorsOf) });
         if (committed === CONFLICT) return CONFLICT;
         return { ok: true, callId: (committed[0] as Call).id };
+      }),
+
+    deviceOperation: (actor, body) =>
+      run('agent session', actor.userId, () => {
+        const session = store.getAgentSession(actor.userId) ?? noSession(actor.userId);
+        const decision = decideMonitoring(session, actor, body, directory, clock.now());
+        if (!decision.ok) return decision;
+        const monitor = monitorOf(decision.session);
+        // Join the agent's calls in progress, or leave the calls being monitored.
+        const touched = monitor
+          ? store.presentCallsOf(monitor.targetDn).map((call) => [call, syncMonitors(call, [monitor], [], true)] as const)
+          : store.presentCallsOf(actor.dn).map((call) => [call, syncMonitors(call, [], [actor.dn])] as const);
+        const changedCalls = touched.filter(([was, now]) => was !== now);
+        try {
+          store.commit({ agentSessions: [decision.session], calls: changedCalls.map(([, now]) => now) });
+        } catch (error) {
+          if (error instanceof VersionConflict) return CONFLICT;
+          throw error;
+        }
+        const committedCalls = changedCalls.map(([was, now]) => [was, store.getCall(now.id) as Call] as const);
+        sink.publish([...decision.events, ...committedCalls.flatMap(([was, now]) => callEvents(was, now))]);
+        return { ok: true };
       }),
 
     sessionOperation: (actor, body) => agentCommand(actor, (s) => decideSession(s, actor, body, clock.now())),

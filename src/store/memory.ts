@@ -7,6 +7,7 @@ import {
   bumped,
   chatIsWaiting,
   chatReadySince,
+  monitorOf,
   presentDns,
   VersionConflict,
   type CommitBatch,
@@ -18,6 +19,16 @@ export const createMemoryStore = (): Store => {
   const calls = new Map<string, Call>();
   const callsByDn = new Map<string, Set<string>>();
   const sessions = new Map<string, AgentSession>();
+  const monitorsByDn = new Map<string, Set<string>>();
+  const indexMonitor = (s: AgentSession, add: boolean) => {
+    const dn = s.monitoring?.targetDn;
+    if (dn === undefined) return;
+    const ids = monitorsByDn.get(dn) ?? new Set<string>();
+    if (add) ids.add(s.userId);
+    else ids.delete(s.userId);
+    if (ids.size === 0) monitorsByDn.delete(dn);
+    else monitorsByDn.set(dn, ids);
+  };
   const chats = new Map<string, Chat>();
   const chatsByAgent = new Map<string, Set<string>>();
   const waiting = new Set<string>();
@@ -48,6 +59,7 @@ export const createMemoryStore = (): Store => {
     getCall: (id) => calls.get(id),
     presentCallsOf: (dn) => [...(callsByDn.get(dn) ?? [])].map((id) => calls.get(id) as Call),
     getAgentSession: (userId) => sessions.get(userId),
+    monitorsOf: (dn) => [...(monitorsByDn.get(dn) ?? [])].flatMap((id) => monitorOf(sessions.get(id) as AgentSession) ?? []),
     readyChatAgents: () =>
       [...sessions.values()].flatMap((s) => {
         const since = chatReadySince(s);
@@ -73,8 +85,11 @@ export const createMemoryStore = (): Store => {
         return next;
       });
       const committedSessions = (batch.agentSessions ?? []).map((s) => {
+        const previous = sessions.get(s.userId);
+        if (previous) indexMonitor(previous, false);
         const next = bumped(s);
         sessions.set(s.userId, next);
+        indexMonitor(next, true);
         return next;
       });
       const committedChats = (batch.chats ?? []).map((chat) => {

@@ -8,7 +8,7 @@
 import type { AgentSession } from '../domain/agent/model.js';
 import type { Chat } from '../domain/chat/model.js';
 import { isEngaged, isWaiting } from '../domain/chat/model.js';
-import type { Call } from '../domain/voice/model.js';
+import type { Call, Monitor } from '../domain/voice/model.js';
 
 export interface CommitBatch {
   /** Changed or new calls, each carrying the version it was loaded at (0 for a new call). */
@@ -35,6 +35,8 @@ export interface Store {
   /** Calls that have not ended on which this DN is a present (not released) party. */
   presentCallsOf(dn: string): Call[];
   getAgentSession(userId: string): AgentSession | undefined;
+  /** Supervisors who monitor this DN. */
+  monitorsOf(dn: string): Monitor[];
   /** Agents Ready on the chat channel. */
   readyChatAgents(): ReadyAgent[];
   getChat(id: string): Chat | undefined;
@@ -69,5 +71,9 @@ export const chatIsWaiting = isWaiting;
 /** When the agent became Ready on chat, or null when not Ready there. */
 export const chatReadySince = (s: AgentSession): number | null =>
   s.channels?.chat?.state === 'Ready' ? s.channels.chat.since : null;
+
+/** The monitoring a session holds, as the voice domain needs it. */
+export const monitorOf = (s: AgentSession): Monitor | null =>
+  s.monitoring ? { supervisorDn: s.monitoring.supervisorDn, targetDn: s.monitoring.targetDn, mode: s.monitoring.mode } : null;
 
 export const bumped = <T extends { version: number }>(entity: T): T => ({ ...entity, version: entity.version + 1 });

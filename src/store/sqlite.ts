@@ -14,6 +14,7 @@ import {
   bumped,
   chatIsWaiting,
   chatReadySince,
+  monitorOf,
   presentDns,
   VersionConflict,
   type CommitBatch,
@@ -21,7 +22,7 @@ import {
   type Store,
 } from './port.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE calls (
@@ -57,6 +58,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX chat_agents_by_chat ON chat_agents (chat_id);
    ALTER TABLE agent_sessions ADD COLUMN chat_ready_since INTEGER;
    CREATE INDEX agent_sessions_chat_ready ON agent_sessions (chat_ready_since) WHERE chat_ready_since IS NOT NULL;`,
+  // 3: supervisors' monitoring, indexed by the DN they monitor.
+  `ALTER TABLE agent_sessions ADD COLUMN monitors_dn TEXT;
+   CREATE INDEX agent_sessions_monitors ON agent_sessions (monitors_dn) WHERE monitors_dn IS NOT NULL;`,
 ];
 
 export const openSqliteStore = (path: string): Store => {
@@ -86,14 +90,15 @@ export const openSqliteStore = (path: string): Store => {
     addPresence: db.prepare('INSERT INTO call_presence (dn, call_id) VALUES (?, ?)'),
     getSession: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE user_id = ?'),
     upsertSession: db.prepare(
-      `INSERT INTO agent_sessions (user_id, version, body, chat_ready_since) VALUES (@id, @next, @body, @ready)
-       ON CONFLICT (user_id) DO UPDATE SET version = @next, body = @body, chat_ready_since = @ready
+      `INSERT INTO agent_sessions (user_id, version, body, chat_ready_since, monitors_dn) VALUES (@id, @next, @body, @ready, @monitors)
+       ON CONFLICT (user_id) DO UPDATE SET version = @next, body = @body, chat_ready_since = @ready, monitors_dn = @monitors
        WHERE agent_sessions.version = @expected`,
     ),
     readyChat: db.prepare<[], { user_id: string; chat_ready_since: number }>(
       'SELECT user_id, chat_ready_since FROM agent_sessions WHERE chat_ready_since IS NOT NULL',
     ),
     getChat: db.prepare<[string], { body: string }>('SELECT body FROM chats WHERE id = ?'),
+    monitorsOf: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE monitors_dn = ?'),
     chatsOf: db.prepare<[string], { body: string }>(
       'SELECT c.body FROM chat_agents a JOIN chats c ON c.id = a.chat_id WHERE a.user_id = ?',
     ),
@@ -125,6 +130,7 @@ export const openSqliteStore = (path: string): Store => {
       expected: s.version,
       body: JSON.stringify(next),
       ready: chatReadySince(next),
+      monitors: next.monitoring?.targetDn ?? null,
     });
     // An insert over an existing row with version 0 expected, or an update that matched no
     // version, changes nothing: someone else won.
@@ -158,6 +164,7 @@ export const openSqliteStore = (path: string): Store => {
     getCall: (id) => parse<Call>(q.getCall.get(id)),
     presentCallsOf: (dn) => q.callsOf.all(dn).map((row) => JSON.parse(row.body) as Call),
     getAgentSession: (userId) => parse<AgentSession>(q.getSession.get(userId)),
+    monitorsOf: (dn) => q.monitorsOf.all(dn).flatMap((row) => monitorOf(JSON.parse(row.body) as AgentSession) ?? []),
     readyChatAgents: () => q.readyChat.all().map((r) => ({ userId: r.user_id, since: r.chat_ready_since })),
     getChat: (id) => parse<Chat>(q.getChat.get(id)),
     chatsOfAgent: (userId) => q.chatsOf.all(userId).map((row) => JSON.parse(row.body) as Chat),

@@ -10,7 +10,7 @@ import { refuse, type Refusal } from '../../domain/refusals.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Store } from '../../store/port.js';
 import { errorBody, httpStatusOf } from './errors.js';
-import { agentMessages, chatUri, chatView } from './views/chat.js';
+import { agentMessages, chatUri, chatView, readerIn } from './views/chat.js';
 import type { Urls } from './views/urls.js';
 
 export interface ChatRouteDeps {
@@ -74,8 +74,24 @@ export const registerChatRoutes = (plain: FastifyInstance, deps: ChatRouteDeps) 
       const { status, body } = fail(refuse.missingFeature('GetMessages', CHAT_FEATURE));
       return reply.code(status).send(body);
     }
-    return { statusCode: 0, messages: agentMessages(urls, chat, request.query.startIndex ?? 1, request.query.count) };
+    return { statusCode: 0, messages: agentMessages(urls, chat, readerIn(chat, actor.userId), request.query.startIndex ?? 1, request.query.count) };
   });
+
+  api.post(
+    '/users/:userId/chats/:chatId',
+    { schema: { params: Type.Object({ userId: Id, chatId: Id }) } },
+    async (request, reply) => {
+      const parsed = deps.operationBody(request.body);
+      const outcome = parsed.ok
+        ? engine.chat.intrude(toActor(request.user), request.params.userId, request.params.chatId, parsed.body)
+        : parsed;
+      if (!outcome.ok) {
+        const { status, body } = fail(outcome);
+        return reply.code(status).send(body);
+      }
+      return { statusCode: 0, referenceId: outcome.referenceId };
+    },
+  );
 
   api.post('/me/chats/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
     const parsed = deps.operationBody(request.body);

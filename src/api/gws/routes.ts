@@ -140,6 +140,17 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
       },
     );
 
+    api.post('/me/devices/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const user = request.user;
+      if (user.deviceId !== request.params.id || user.phoneNumber === null) {
+        const { status, body } = fail(refuse.notFound('device', request.params.id));
+        return reply.code(status).send(body);
+      }
+      const actor = { ...toActor(user), dn: user.phoneNumber };
+      const { status, body } = operate(request.body, (b) => engine.deviceOperation(actor, b));
+      return reply.code(status).send(body);
+    });
+
     api.get('/me/calls', { schema: { querystring: Fields } }, async (request) => {
       const user = request.user;
       const calls = user.phoneNumber === null ? [] : store.presentCallsOf(user.phoneNumber);

@@ -98,7 +98,10 @@ export const checkCustomer = (chat: Chat | undefined, chatId: string, creds: Cus
 };
 
 export const customerSend = (chat: Chat, fields: Record<string, unknown>, now: number): Chat | Refusal => {
-  const parsed = sendParams({ message: fields['message'], ...(fields['messageType'] !== undefined ? { messageType: fields['messageType'] } : {}) });
+  const parsed = sendParams({
+    ...(fields['message'] !== undefined ? { message: fields['message'] } : {}),
+    ...(fields['messageType'] !== undefined ? { messageType: fields['messageType'] } : {}),
+  });
   if (!parsed.ok) return parsed;
   if (chat.endedAt !== null) return refuse.invalidState(`chat ${chat.id} has ended`);
   return appendMessage(chat, {

@@ -3,7 +3,7 @@
  * voice). The order follows the seed: an agent who joins hears StatusChange first; an agent who
  * leaves hears ParticipantsUpdated, then NewMessages, then StatusChange last.
  */
-import { visibleTo, type Chat, type ChatAgent } from './model.js';
+import { readerOf, visibleTo, type Chat, type ChatAgent } from './model.js';
 
 export type ChatNotificationType = 'StatusChange' | 'ParticipantsUpdated' | 'PropertiesUpdated' | 'NewMessages';
 
@@ -18,9 +18,12 @@ export interface ChatEvent {
   readonly referenceId?: number;
 }
 
-/** The participants an agent sees: agents chatting, then the customer while connected. */
-export const participantsKey = (chat: Chat): string =>
-  [...chat.agents.filter((a) => a.state === 'Chatting').map((a) => `${a.participantId}:${a.visibility}`), chat.customer.connected ? 'customer' : ''].join(',');
+/** The participants a reader sees: agents chatting whom they may see, then the customer while connected. */
+export const visibleParticipants = (chat: Chat, reader: 'customer' | 'agent' | 'supervisor'): readonly ChatAgent[] =>
+  chat.agents.filter((a) => a.state === 'Chatting' && visibleTo(reader, a));
+
+const participantsKey = (chat: Chat, reader: 'agent' | 'supervisor'): string =>
+  [...visibleParticipants(chat, reader).map((a) => `${a.participantId}:${a.visibility}`), chat.customer.connected ? 'customer' : ''].join(',');
 
 const sameUserData = (a: Chat['userData'], b: Chat['userData']): boolean => {
   const ka = Object.keys(a);
@@ -30,18 +33,27 @@ const sameUserData = (a: Chat['userData'], b: Chat['userData']): boolean => {
 export const chatEvents = (before: Chat | undefined, after: Chat, requester?: { userId: string; referenceId?: number }): ChatEvent[] => {
   const events: ChatEvent[] = [];
   const fresh = after.messages.slice(before?.messages.length ?? 0);
+  // An offer's outcome (accepted, rejected) is the outcome of the request that made it: whoever
+  // invited, consulted or transferred hears it with the referenceId they were answered.
+  const answered = new Map<string, number>();
+  for (const a of after.agents) {
+    const was = before?.agents.find((b) => b.participantId === a.participantId);
+    if (was?.state === 'Invited' && a.state !== 'Invited' && a.invitedBy?.referenceId !== undefined)
+      answered.set(a.invitedBy.userId, a.invitedBy.referenceId);
+  }
   for (const agent of after.agents) {
     const was = before?.agents.find((a) => a.userId === agent.userId && a.participantId === agent.participantId);
-    const referenceId = requester?.userId === agent.userId ? requester.referenceId : undefined;
+    const referenceId = requester?.userId === agent.userId ? requester.referenceId : answered.get(agent.userId);
     const emit = (notificationType: ChatNotificationType, extra: Partial<ChatEvent> = {}) =>
       events.push({ kind: 'chat', chatId: after.id, userId: agent.userId, notificationType, ...extra, ...(referenceId !== undefined ? { referenceId } : {}) });
 
     const stateChanged = !was || was.state !== agent.state;
-    const participantsChanged = !!before && participantsKey(before) !== participantsKey(after);
+    const reader = readerOf(agent);
+    const participantsChanged = !!before && participantsKey(before, reader) !== participantsKey(after, reader);
     const dataChanged = !!before && !sameUserData(before.userData, after.userData);
     // An agent reads the messages logged while they were in the chat.
     const inChat = (a: ChatAgent | undefined) => a?.state === 'Chatting';
-    const readable = inChat(was) || inChat(agent) ? fresh.filter((m) => visibleTo('agent', m)).map((m) => m.index) : [];
+    const readable = inChat(was) || inChat(agent) ? fresh.filter((m) => visibleTo(reader, m)).map((m) => m.index) : [];
     const news = () => readable.length > 0 && emit('NewMessages', { messageIndexes: readable });
 
     if (stateChanged && (agent.state === 'LeftChat' || agent.state === 'Completed')) {

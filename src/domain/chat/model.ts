@@ -6,7 +6,14 @@
 export const CHAT_AGENT_STATES = ['Invited', 'Chatting', 'LeftChat', 'Completed'] as const;
 export type ChatAgentState = (typeof CHAT_AGENT_STATES)[number];
 export type Visibility = 'All' | 'Agents' | 'Supervisors';
-export type JoinedVia = 'routing' | 'invite' | 'consult' | 'transfer';
+export type JoinedVia = 'routing' | 'invite' | 'consult' | 'transfer' | 'intrude';
+
+/** How an intruding supervisor takes part, and the visibility each mode implies. */
+export const SUPERVISOR_MODES = { Monitor: 'Supervisors', Coach: 'Agents', BargeIn: 'All' } as const;
+export type SupervisorMode = keyof typeof SUPERVISOR_MODES;
+
+/** Who reads as whom: an intruding supervisor reads everything; other agents all but whispers. */
+export const readerOf = (agent: ChatAgent): 'agent' | 'supervisor' => (agent.via === 'intrude' ? 'supervisor' : 'agent');
 
 export interface ChatAgent {
   readonly userId: string;
@@ -17,6 +24,8 @@ export interface ChatAgent {
   readonly state: ChatAgentState;
   readonly visibility: Visibility;
   readonly via: JoinedVia;
+  /** Who offered this agent the chat (Invite, Consult, Transfer), and the referenceId they were answered. */
+  readonly invitedBy?: { readonly userId: string; readonly referenceId?: number };
 }
 
 export interface ChatCustomer {
@@ -89,7 +98,7 @@ export const appendMessage = (chat: Chat, message: Omit<ChatMessage, 'index'>): 
 });
 
 /** What a reader may see of a message: the customer sees All only; agents see All and Agents. */
-export const visibleTo = (reader: 'customer' | 'agent' | 'supervisor', message: ChatMessage): boolean =>
+export const visibleTo = (reader: 'customer' | 'agent' | 'supervisor', message: Pick<ChatMessage, 'visibility'>): boolean =>
   message.visibility === 'All' ||
   (message.visibility === 'Agents' && reader !== 'customer') ||
   (message.visibility === 'Supervisors' && reader === 'supervisor');

@@ -20,7 +20,9 @@ import {
   type ChatAgent,
   type ChatAgentState,
   type JoinedVia,
+  type SupervisorMode,
   type Visibility,
+  SUPERVISOR_MODES,
 } from './model.js';
 
 /** Capabilities per agent state, in the order GWS lists them (seed and reference samples). */
@@ -30,6 +32,7 @@ export const CHAT_CAPABILITY_ROWS: Readonly<Record<ChatAgentState, readonly Chat
     'Transfer', 'Leave', 'Invite', 'Consult', 'SetInFocus', 'SetDisposition', 'AttachUserData', 'DeleteUserData',
     'UpdateUserData', 'SendToAgents', 'SendStartTypingToAgentsNotification', 'SendStopTypingToAgentsNotification',
     'Complete', 'SendMessage', 'SendStartTypingNotification', 'SendStopTypingNotification', 'RemoveParticipantFromConference',
+    'SwitchToMonitor', 'SwitchToCoach', 'SwitchToBargeIn',
   ],
   LeftChat: ['SetInFocus', 'Complete', 'SetDisposition', 'AttachUserData', 'DeleteUserData', 'UpdateUserData'],
   Completed: [],
@@ -53,6 +56,7 @@ export const CHAT_OPERATIONS = [
   'DeleteUserData', 'UpdateUserData', 'SendToAgents', 'SendStartTypingToAgentsNotification',
   'SendStopTypingToAgentsNotification', 'Complete', 'SendMessage', 'SendStartTypingNotification',
   'SendStopTypingNotification', 'RemoveParticipantFromConference', 'SendUrl',
+  'SwitchToMonitor', 'SwitchToCoach', 'SwitchToBargeIn',
 ] as const;
 export type ChatOperation = (typeof CHAT_OPERATIONS)[number];
 
@@ -73,6 +77,8 @@ export interface ChatContext {
 export interface ChatEnv {
   readonly now: number;
   newParticipantId(): string;
+  /** The referenceId this request will be answered with, if any. */
+  readonly referenceId?: number;
 }
 
 export interface ChatChange {
@@ -185,6 +191,7 @@ const offer = (ctx: ChatContext, p: { targetUri?: string; targetPath?: string },
     state: 'Invited',
     visibility: via === 'consult' ? 'Agents' : 'All',
     via,
+    invitedBy: { userId: ctx.self.userId, ...(env.referenceId !== undefined ? { referenceId: env.referenceId } : {}) },
   };
   const others = ctx.chat.agents.filter((a) => a.userId !== targetId);
   return { ...ctx.chat, agents: [...others, agent] };
@@ -198,6 +205,14 @@ const leave = (ctx: ChatContext, p: TextGroupParams, env: ChatEnv, finalState: '
   const state: ChatAgentState = finalState === 'Completed' || stillServed ? 'Completed' : 'LeftChat';
   return endIfUnserved(withAgent(left, ctx.self.userId, { state }), env.now);
 };
+
+/** An intruding supervisor changes mode, and with it who sees them. */
+const switchTo = (mode: SupervisorMode): OperationSpec<unknown> => ({
+  params: noParams,
+  policy: (ctx) => (ctx.self.via === 'intrude' ? null : 'only a supervisor who intruded into this chat may switch supervision mode'),
+  when: (ctx) => (ctx.self.visibility === SUPERVISOR_MODES[mode] ? `you are already in ${mode} mode` : null),
+  apply: (ctx) => ok(withAgent(ctx.chat, ctx.self.userId, { visibility: SUPERVISOR_MODES[mode] })),
+});
 
 // ---- The table -----------------------------------------------------------------------------
 const specs: { [K in ChatOperation]: OperationSpec<any> } = {
@@ -316,6 +331,9 @@ const specs: { [K in ChatOperation]: OperationSpec<any> } = {
       return ok(leaveMessage(withAgent(said, targetId, { state: 'LeftChat' }), target, env.now));
     },
   },
+  SwitchToMonitor: switchTo('Monitor'),
+  SwitchToCoach: switchTo('Coach'),
+  SwitchToBargeIn: switchTo('BargeIn'),
   SendUrl: {
     params: compile(op({ url: Type.String({ minLength: 1, maxLength: 2048 }), ...TextGroup }), true),
     apply: (ctx, p: { url: string } & TextGroupParams, env) =>

@@ -5,7 +5,7 @@
  */
 import { hasFeature, type Actor } from '../actor.js';
 import { refuse, type Refusal } from '../refusals.js';
-import { partyOf, type Call } from './model.js';
+import { partyOf, realParties, syncMonitors, type Call, type Monitor } from './model.js';
 import {
   VOICE_CALL_OPERATIONS,
   isVoiceCallOperation,
@@ -30,7 +30,16 @@ export interface VoiceWorld {
   /** Every call the requester is present on, by id. */
   readonly actorCalls: ReadonlyMap<string, Call>;
   readonly directory: DnDirectory;
+  /** Supervisors who monitor a DN (empty when none). */
+  readonly monitorsOf?: (dn: string) => readonly Monitor[];
 }
+
+/**
+ * Brings every changed call's monitoring supervisors in step with who monitors its parties, so
+ * that a monitored agent's new calls (dialled, answered, conferenced, transferred) are joined.
+ */
+export const withMonitors = (calls: readonly Call[], monitorsOf: ((dn: string) => readonly Monitor[]) | undefined): Call[] =>
+  calls.map((call) => (monitorsOf ? syncMonitors(call, realParties(call).flatMap((p) => monitorsOf(p.dn))) : call));
 
 /** The context for one actor on one call, or the refusal that says why there is none (6). */
 export const contextFor = (world: VoiceWorld, actor: Actor, callId: string): VoiceContext | Refusal => {
@@ -44,6 +53,9 @@ export const contextFor = (world: VoiceWorld, actor: Actor, callId: string): Voi
 export const whyNot = (ctx: VoiceContext, op: VoiceCallOperation): Refusal | null => {
   const spec = voiceOperations[op];
   if (!hasFeature(ctx.actor, spec.feature)) return refuse.missingFeature(op, spec.feature);
+  const actors = spec.actors ?? 'party';
+  if (ctx.self.monitor && actors === 'party') return refuse.forbidden(`${op} is not available to a monitoring supervisor`);
+  if (!ctx.self.monitor && actors === 'monitor') return refuse.forbidden(`${op} is only for a supervisor monitoring this call`);
   const forbidden = spec.policy?.(ctx);
   if (forbidden) return refuse.forbidden(forbidden);
   if (!spec.from.includes(ctx.self.state))
@@ -69,5 +81,6 @@ export const decideVoice = (world: VoiceWorld, request: VoiceRequest, env: Voice
   if ('ok' in params && params.ok === false) return params;
   const notNow = whyNot(ctx, name);
   if (notNow) return notNow;
-  return spec.apply(ctx, (params as { value: unknown }).value, env);
+  const change = spec.apply(ctx, (params as { value: unknown }).value, env);
+  return change.ok ? { ...change, calls: withMonitors(change.calls, world.monitorsOf) } : change;
 };

@@ -3,9 +3,14 @@
  * Deriving (rather than listing events by hand in every operation) guarantees that any change a
  * party can see is notified, and that a refused request, which changes nothing, notifies no one.
  */
-import { isLive, isPresent, partyOf, type Call } from './model.js';
+import { isLive, isPresent, isVisibleParty, partyOf, type Call } from './model.js';
 
-export type CallNotificationType = 'StatusChange' | 'ParticipantsUpdated' | 'AttachedDataChanged' | 'DtmfSent';
+export type CallNotificationType =
+  | 'StatusChange'
+  | 'ParticipantsUpdated'
+  | 'AttachedDataChanged'
+  | 'DtmfSent'
+  | 'MonitoredUserMutedStateChange';
 
 export interface CallEvent {
   readonly kind: 'call';
@@ -16,12 +21,23 @@ export interface CallEvent {
   readonly digits?: string;
 }
 
-/** Who else a party sees, and whether each is connected: a change here is ParticipantsUpdated. */
+/**
+ * Who else a party sees, whether each is connected, and whether a supervisor listens to this
+ * party: a change here is ParticipantsUpdated.
+ */
 const othersKey = (call: Call, dn: string): string =>
   call.parties
-    .filter((p) => p.dn !== dn && isPresent(p))
-    .map((p) => `${p.dn}:${isLive(p) ? 1 : 0}`)
+    .filter((p) => p.dn !== dn && isVisibleParty(p))
+    .map((p) => `${p.dn}:${isLive(p) || p.monitor ? 1 : 0}`)
+    .concat(call.parties.some((p) => isPresent(p) && p.monitor?.targetDn === dn && p.monitor.mode !== 'BargeIn') ? ['listened'] : [])
     .join(',');
+
+/** The monitored party's muting, as both the party and its monitoring supervisors see it. */
+const mutedKey = (call: Call, dn: string): boolean => {
+  const self = partyOf(call, dn);
+  const target = self?.monitor ? partyOf(call, self.monitor.targetDn) : self;
+  return target?.monitoredMuted ?? false;
+};
 
 const sameUserData = (a: Call['userData'], b: Call['userData']): boolean => {
   const ka = Object.keys(a);
@@ -35,10 +51,12 @@ export const callEvents = (before: Call | undefined, after: Call): CallEvent[] =
   for (const party of after.parties) {
     const was = before && partyOf(before, party.dn);
     // A StatusChange carries the whole call, participants included: it says everything.
-    if (!was || was.state !== party.state || was.mute !== party.mute) emit(party.dn, 'StatusChange');
+    if (!was || was.state !== party.state || was.mute !== party.mute || was.monitor?.mode !== party.monitor?.mode)
+      emit(party.dn, 'StatusChange');
     else if (before && isPresent(party) && othersKey(before, party.dn) !== othersKey(after, party.dn)) emit(party.dn, 'ParticipantsUpdated');
     if (!was || !before || !isPresent(was) || !isPresent(party)) continue;
     if (!sameUserData(before.userData, after.userData)) emit(party.dn, 'AttachedDataChanged');
+    if (mutedKey(before, party.dn) !== mutedKey(after, party.dn)) emit(party.dn, 'MonitoredUserMutedStateChange');
   }
   return events;
 };

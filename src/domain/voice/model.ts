@@ -106,24 +106,25 @@ export const endCall = (call: Call, now: number): Call => ({
 /**
  * Keeps a call's monitoring supervisors in step with who monitors whom: a supervisor who monitors
  * a real party of the call joins it (Established, in their mode); one whose target has left, or
- * who no longer monitors, leaves it. `monitors` lists the monitoring to add; a monitor party
- * already on the call stays while its target is present. Pure and idempotent.
+ * who no longer monitors (`removed`), leaves it. `monitors` lists the monitoring to add; a monitor
+ * party already on the call stays while its target is present. Pure and idempotent.
  */
-export const syncMonitors = (call: Call, monitors: readonly Monitor[], removed: readonly string[] = []): Call => {
+export const syncMonitors = (call: Call, monitors: readonly Monitor[], removed: readonly string[] = [], rejoin = false): Call => {
   if (call.endedAt !== null) return call;
   const real = new Set(realParties(call).map((p) => p.dn));
-  let next: Call = {
-    ...call,
-    parties: call.parties.map((p) =>
-      p.monitor && p.state !== 'Released' && (!real.has(p.monitor.targetDn) || removed.includes(p.dn)) ? { ...p, state: 'Released' } : p,
-    ),
-  };
+  let next = call;
+  for (const p of call.parties)
+    if (p.monitor && p.state !== 'Released' && (!real.has(p.monitor.targetDn) || removed.includes(p.dn)))
+      next = withParty(next, p.dn, { state: 'Released' });
   for (const m of monitors) {
     if (!real.has(m.targetDn) || real.has(m.supervisorDn)) continue;
+    // A supervisor who left this call (Hangup, or was removed) is not pulled back in, unless
+    // they start monitoring anew.
     const existing = partyOf(next, m.supervisorDn);
-    if (existing && isPresent(existing)) continue;
+    if (existing && (isPresent(existing) || !rejoin)) continue;
     next = addParty(next, { dn: m.supervisorDn, state: 'Established', mute: 'Off', monitor: { mode: m.mode, targetDn: m.targetDn } });
   }
+  // Unchanged calls are returned as they came, so callers can tell what to commit.
   return next;
 };
 

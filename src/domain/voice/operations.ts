@@ -21,6 +21,7 @@ import {
   isPresent,
   liveParties,
   partyOf,
+  type MonitorMode,
   releaseParty,
   withParty,
   type Call,
@@ -50,6 +51,11 @@ export const VOICE_CALL_OPERATIONS = [
   'ClearCall',
   'MuteCall',
   'UnmuteCall',
+  'SwitchToListenIn',
+  'SwitchToCoach',
+  'SwitchToBargeIn',
+  'MuteMonitoredUser',
+  'UnmuteMonitoredUser',
 ] as const;
 export type VoiceCallOperation = (typeof VOICE_CALL_OPERATIONS)[number];
 
@@ -82,8 +88,13 @@ export interface VoiceChange {
   readonly dtmf?: { readonly callId: string; readonly dn: string; readonly digits: string };
 }
 
+/** Who on a call may perform an operation: its parties, its monitoring supervisors, or both. */
+export type OperationActors = 'party' | 'monitor' | 'any';
+
 interface OperationSpec<P> {
   readonly feature: Feature;
+  /** Default 'party': a monitoring supervisor may only do what says 'monitor' or 'any'. */
+  readonly actors?: OperationActors;
   readonly from: readonly PartyState[];
   readonly params: ParamsValidator<P>;
   readonly policy?: (ctx: VoiceContext) => string | null;
@@ -195,6 +206,36 @@ const setUserData = (call: Call, userData: Readonly<Record<string, string | numb
   userData: { ...call.userData, ...userData },
 });
 
+/** A monitoring supervisor changes how they take part: listening, coaching, or barged in. */
+function switchTo(mode: MonitorMode): OperationSpec<unknown> {
+  return {
+    feature: 'api-supervisor-monitoring',
+    actors: 'monitor',
+    from: ['Established'],
+    params: noParams,
+    when: (ctx) => (ctx.self.monitor?.mode === mode ? `you are already in ${mode} mode on call ${ctx.call.id}` : null),
+    apply: (ctx) => {
+      const monitor = ctx.self.monitor as NonNullable<Party['monitor']>;
+      return changed(withParty(ctx.call, ctx.actor.dn, { monitor: { ...monitor, mode } }));
+    },
+  };
+}
+
+/** Mutes (or unmutes) the monitored agent toward the other parties. */
+function muteMonitored(muted: boolean): OperationSpec<unknown> {
+  return {
+    feature: 'api-supervisor-monitoring',
+    actors: 'monitor',
+    from: ['Established'],
+    params: noParams,
+    when: (ctx) => {
+      const target = partyOf(ctx.call, ctx.self.monitor?.targetDn ?? '');
+      return (target?.monitoredMuted ?? false) === muted ? `the monitored user is ${muted ? 'already' : 'not'} muted` : null;
+    },
+    apply: (ctx) => changed(withParty(ctx.call, ctx.self.monitor?.targetDn ?? '', { monitoredMuted: muted })),
+  };
+}
+
 // ---- The table -----------------------------------------------------------------------------
 const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   Answer: {
@@ -212,6 +253,7 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   },
   Hangup: {
     feature: 'api-voice',
+    actors: 'any',
     from: ANY_PRESENT,
     params: noParams,
     apply: (ctx, _p, env) => changed(releaseParty(ctx.call, ctx.actor.dn, env.now)),
@@ -349,13 +391,18 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   },
   RemoveParticipantFromConference: {
     feature: 'api-voice',
+    actors: 'any',
     from: ['Established'],
     params: compileParams<typeof RemoveParams, Static<typeof RemoveParams>>(RemoveParams),
     policy: (ctx) => voicePolicy.mayRemoveParticipant(ctx.call, ctx.actor),
     when: needsConference,
     apply: (ctx, p: Static<typeof RemoveParams>, env) => {
       if (p.participant === ctx.actor.dn)
-        return refuse.invalidState(`participant ${p.participant} is you, the conference owner; use Hangup to leave the call`);
+        return refuse.invalidState(
+          ctx.self.monitor
+            ? `participant ${p.participant} is you, the monitoring supervisor; use Hangup or CancelSupervisorMonitoring to leave the call`
+            : `participant ${p.participant} is you, the conference owner; use Hangup to leave the call`,
+        );
       const target = partyOf(ctx.call, p.participant);
       if (!target || !isLive(target))
         return refuse.invalidState(
@@ -390,6 +437,11 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
     when: (ctx) => (ctx.self.mute === 'Off' ? 'your party is not muted' : null),
     apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { mute: 'Off' })),
   },
+  SwitchToListenIn: switchTo('ListenIn'),
+  SwitchToCoach: switchTo('Coach'),
+  SwitchToBargeIn: switchTo('BargeIn'),
+  MuteMonitoredUser: muteMonitored(true),
+  UnmuteMonitoredUser: muteMonitored(false),
   AttachUserData: {
     feature: 'api-voice',
     from: ANY_PRESENT,

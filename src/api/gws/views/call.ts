@@ -5,7 +5,7 @@
 import type { DirectoryUser } from '../../../directory/directory.js';
 import { toActor } from '../../../directory/directory.js';
 import { contextFor, voiceCapabilities } from '../../../domain/voice/decide.js';
-import { partyOf, presentParties, type Call, type PartyState } from '../../../domain/voice/model.js';
+import { isPresent, otherPresentDns, partyOf, type Call, type PartyState } from '../../../domain/voice/model.js';
 import type { DnDirectory } from '../../../domain/voice/operations.js';
 import { callPath, callUri, deviceUri, type Urls } from './urls.js';
 
@@ -69,15 +69,16 @@ export const callView = (input: CallViewInput): GwsCall => {
     connId: call.connId,
     deviceUri: viewer.deviceId ? deviceUri(urls, viewer.deviceId) : '',
     // A party who has left sees no one: the call is over for them.
-    participants: state === 'Released' ? [] : presentParties(call).filter((p) => p.dn !== dn).map((p) => participant(p.dn)),
+    participants: state === 'Released' ? [] : otherPresentDns(call, dn).map(participant),
     dnis: call.dnis,
     callType: call.callType,
     capabilities: 'ok' in ctx ? [] : voiceCapabilities(ctx),
     duration: durationSeconds(call, input.now),
     mute: self?.mute ?? 'Off',
-    supervisorListeningIn: false,
-    monitoredUserMuted: false,
-    monitoring: false,
+    // A listening or coaching supervisor is nobody's participant, but the agent is told.
+    supervisorListeningIn: call.parties.some((p) => isPresent(p) && p.monitor?.targetDn === dn && p.monitor.mode !== 'BargeIn'),
+    monitoredUserMuted: (self?.monitor ? partyOf(call, self.monitor.targetDn) : self)?.monitoredMuted ?? false,
+    monitoring: self?.monitor !== undefined && state !== 'Released',
     uri: callUri(urls, call.id),
     path: callPath(call.id),
   };

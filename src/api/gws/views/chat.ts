@@ -3,7 +3,8 @@
  * customer's view (GMS) is in api/customer-chat.
  */
 import { chatCapabilities, chatContextFor } from '../../../domain/chat/decide.js';
-import { visibleTo, type Chat, type ChatMessage } from '../../../domain/chat/model.js';
+import { visibleParticipants } from '../../../domain/chat/events.js';
+import { agentOf, readerOf, visibleTo, type Chat, type ChatMessage } from '../../../domain/chat/model.js';
 import type { ChatDirectory } from '../../../domain/chat/operations.js';
 import type { Actor } from '../../../domain/actor.js';
 import { userUri, type Urls } from './urls.js';
@@ -31,10 +32,16 @@ const participant = (u: Urls, chat: Chat, participantId: string) => {
   };
 };
 
-export const chatParticipants = (u: Urls, chat: Chat) => [
-  ...chat.agents.filter((a) => a.state === 'Chatting').map((a) => participant(u, chat, a.participantId)),
+export const chatParticipants = (u: Urls, chat: Chat, reader: 'agent' | 'supervisor' = 'agent') => [
+  ...visibleParticipants(chat, reader).map((a) => participant(u, chat, a.participantId)),
   ...(chat.customer.connected ? [participant(u, chat, chat.customer.participantId)] : []),
 ];
+
+/** How this user reads the chat: as an agent, or as a supervisor who intruded. */
+export const readerIn = (chat: Chat, userId: string): 'agent' | 'supervisor' => {
+  const self = agentOf(chat, userId);
+  return self ? readerOf(self) : 'agent';
+};
 
 export interface AgentChatView {
   userData: Record<string, string | number>;
@@ -53,7 +60,7 @@ export const chatView = (u: Urls, chat: Chat, viewer: Actor, directory: ChatDire
     state,
     capabilities: 'ok' in ctx ? [] : chatCapabilities(ctx),
     uri: chatUri(u, chat.id),
-    participants: chatParticipants(u, chat),
+    participants: chatParticipants(u, chat, readerIn(chat, viewer.userId)),
     id: chat.id,
   };
 };
@@ -70,6 +77,6 @@ export const messageView = (u: Urls, chat: Chat, m: ChatMessage) => ({
   timestampSeconds: m.time,
 });
 
-/** The transcript as an agent may read it (everything but supervisors' whispers). */
-export const agentMessages = (u: Urls, chat: Chat, from = 1, count = Number.MAX_SAFE_INTEGER) =>
-  chat.messages.filter((m) => m.index >= from && visibleTo('agent', m)).slice(0, count).map((m) => messageView(u, chat, m));
+/** The transcript as this reader may read it (agents: everything but supervisors' whispers). */
+export const agentMessages = (u: Urls, chat: Chat, reader: 'agent' | 'supervisor', from = 1, count = Number.MAX_SAFE_INTEGER) =>
+  chat.messages.filter((m) => m.index >= from && visibleTo(reader, m)).slice(0, count).map((m) => messageView(u, chat, m));

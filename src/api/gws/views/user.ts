@@ -1,6 +1,7 @@
 import type { DirectoryUser } from '../../../directory/directory.js';
 import type { AgentSession, ChannelName } from '../../../domain/agent/model.js';
 import { DEVICE_CALL_OPERATIONS } from '../../../domain/voice/dial.js';
+import { MONITORING_FEATURE } from '../../../domain/agent/monitoring.js';
 import { devicePath, deviceUri, userPath, userUri, type Urls } from './urls.js';
 
 export const userView = (urls: Urls, user: DirectoryUser) => ({
@@ -21,6 +22,16 @@ export const channelUserState = (session: AgentSession | undefined, channel: Cha
   return { id: state, displayName: state === 'NotReady' ? 'Not Ready' : state === 'LoggedOut' ? 'Logged Out' : state, state };
 };
 
+/** What a device offers: Dial, and to a supervisor either starting or cancelling monitoring. */
+const deviceCapabilities = (user: DirectoryUser, session: AgentSession | undefined): string[] => [
+  ...(user.features.includes('api-voice') ? DEVICE_CALL_OPERATIONS : []),
+  ...(user.roles.includes('ROLE_SUPERVISOR') && user.features.includes(MONITORING_FEATURE)
+    ? session?.monitoring
+      ? ['CancelSupervisorMonitoring']
+      : ['ListenIn', 'Coach', 'BargeIn']
+    : []),
+];
+
 export const deviceView = (urls: Urls, user: DirectoryUser, session: AgentSession | undefined) => ({
   id: user.deviceId as string,
   deviceState: 'Active' as const,
@@ -29,7 +40,17 @@ export const deviceView = (urls: Urls, user: DirectoryUser, session: AgentSessio
   e164Number: '',
   telephonyNetwork: 'Private' as const,
   doNotDisturb: 'Off' as const,
-  capabilities: user.features.includes('api-voice') ? [...DEVICE_CALL_OPERATIONS] : [],
+  capabilities: deviceCapabilities(user, session),
+  ...(session?.monitoring
+    ? {
+        supervisorMonitoringState: {
+          state: session.monitoring.mode,
+          mode: session.monitoring.callMode,
+          scope: session.monitoring.scope,
+          targetDeviceUri: deviceUri(urls, session.monitoring.targetDeviceId),
+        },
+      }
+    : {}),
   uri: deviceUri(urls, user.deviceId as string),
   path: devicePath(user.deviceId as string),
 });
