@@ -32,12 +32,6 @@ const serve = async (config: ServeConfig) => {
     die(`cannot start: ${e.message}`, 1);
     return;
   }
-  process.stdout.write(`conclave listening on ${server.url}\n`);
-  if (!config.directory) {
-    process.stdout.write(
-      `demo directory: agent15000..agent15003 (DNs 15000-15003), super15010, admin — the password is the user name\n`,
-    );
-  }
   const running = server;
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -53,6 +47,13 @@ const serve = async (config: ServeConfig) => {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // Only now say where we listen: whoever reads this line may signal us at once.
+  process.stdout.write(`conclave listening on ${server.url}\n`);
+  if (!config.directory) {
+    process.stdout.write(
+      `demo directory: agent15000..agent15003 (DNs 15000-15003), super15010, admin — the password is the user name\n`,
+    );
+  }
 };
 
 const [command, ...rest] = process.argv.slice(2);
