@@ -5,7 +5,7 @@ import { parseServeConfig, type ServeConfig } from './config.js';
 import { DirectoryError, demoDirectory, loadDirectoryFile } from './directory/directory.js';
 import { startServer } from './server.js';
 
-const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L]`;
+const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L] [--csrf]`;
 
 const die = (reason: string, code = 2): never => {
   process.stderr.write(`conclave: ${reason}\n`);
@@ -24,7 +24,7 @@ const serve = async (config: ServeConfig) => {
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   let server;
   try {
-    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger });
+    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') die(`port ${config.port} on ${config.host} is already in use`, 1);

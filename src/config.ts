@@ -15,6 +15,8 @@ export interface ServeConfig {
   /** Directory file path, or null for the built-in demo directory. */
   readonly directory: string | null;
   readonly logLevel: LogLevel;
+  /** GWS-style CSRF protection on writes (off by default, as in GWS). */
+  readonly csrf: boolean;
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -23,12 +25,13 @@ export const DEFAULTS: ServeConfig = {
   data: './.conclave/conclave.db',
   directory: null,
   logLevel: 'info',
+  csrf: false,
 };
 
 export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; error: string };
 
 export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv): ConfigResult => {
-  let values: Record<string, string | undefined>;
+  let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -38,15 +41,16 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         data: { type: 'string' },
         directory: { type: 'string' },
         'log-level': { type: 'string' },
+        csrf: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
-    }) as { values: Record<string, string | undefined> });
+    }) as { values: Record<string, string | boolean | undefined> });
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }
   const pick = (flag: string, variable: string): string | undefined => {
-    const value = values[flag] ?? env[variable];
+    const value = (values[flag] as string | undefined) ?? env[variable];
     return value === '' ? undefined : value;
   };
 
@@ -67,6 +71,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
       data: pick('data', 'CONCLAVE_DATA') ?? DEFAULTS.data,
       directory: pick('directory', 'CONCLAVE_DIRECTORY') ?? null,
       logLevel: logLevel as LogLevel,
+      csrf: values['csrf'] === true || ['1', 'true', 'yes'].includes((env['CONCLAVE_CSRF'] ?? '').toLowerCase()),
     },
   };
 };

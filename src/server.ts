@@ -30,6 +30,8 @@ export interface ServerOptions {
   readonly pollTimeout?: number;
   readonly clock?: Clock;
   readonly ids?: IdSource;
+  /** GWS-style CSRF protection on /api/v2 writes. */
+  readonly csrf?: boolean;
 }
 
 export interface RunningServer {
@@ -82,7 +84,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   // The customer chat API takes form-encoded bodies, as GMS does.
   await app.register(formbody);
   registerCustomerChatRoutes(app, engine);
-  registerGwsRoutes(app, { engine, store, directory, auth, clock, urls, chatDirectory: people });
+  registerGwsRoutes(app, { engine, store, directory, auth, clock, urls, chatDirectory: people, csrf: options.csrf ?? false });
 
   // CometD: the client posts meta messages to MOUNT/handshake, MOUNT/connect, ... and batches to
   // MOUNT. Fastify parses (and size-limits) the JSON; the CometD server takes over the response.

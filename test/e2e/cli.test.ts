@@ -491,7 +491,7 @@ describe('parseServeConfig', () => {
   };
 
   it('defaults as the contract says', () => {
-    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info' });
+    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false });
     assert.deepEqual(ok([]), DEFAULTS);
   });
 
@@ -500,24 +500,26 @@ describe('parseServeConfig', () => {
   });
 
   it('reads every flag (separate and = forms)', () => {
-    assert.deepEqual(ok(['--host', '0.0.0.0', '--port', '9000', '--data', ':memory:', '--directory', 'users.yaml', '--log-level', 'debug']), {
+    assert.deepEqual(ok(['--host', '0.0.0.0', '--port', '9000', '--data', ':memory:', '--directory', 'users.yaml', '--log-level', 'debug', '--csrf']), {
       host: '0.0.0.0',
       port: 9000,
       data: ':memory:',
       directory: 'users.yaml',
       logLevel: 'debug',
+      csrf: true,
     });
     assert.equal(ok(['--port=9001']).port, 9001);
     assert.equal(ok(['--log-level=warn']).logLevel, 'warn');
   });
 
   it('reads every environment variable', () => {
-    assert.deepEqual(ok([], { CONCLAVE_HOST: '::1', PORT: '9100', CONCLAVE_DATA: '/tmp/x.db', CONCLAVE_DIRECTORY: '/tmp/u.json', LOG_LEVEL: 'error' }), {
+    assert.deepEqual(ok([], { CONCLAVE_HOST: '::1', PORT: '9100', CONCLAVE_DATA: '/tmp/x.db', CONCLAVE_DIRECTORY: '/tmp/u.json', LOG_LEVEL: 'error', CONCLAVE_CSRF: 'true' }), {
       host: '::1',
       port: 9100,
       data: '/tmp/x.db',
       directory: '/tmp/u.json',
       logLevel: 'error',
+      csrf: true,
     });
   });
 
@@ -529,6 +531,7 @@ describe('parseServeConfig', () => {
       data: 'y.db',
       directory: 'v.yaml',
       logLevel: 'trace',
+      csrf: false,
     });
   });
 

@@ -21,10 +21,15 @@ export interface Authenticator {
   authenticate(headers: IncomingHttpHeaders): AuthResult;
   /** A signed session cookie value for this user. */
   issueSession(user: DirectoryUser): string;
+  /** The CSRF token for this user (stable for the process: an HMAC of the user id). */
+  csrfToken(user: DirectoryUser): string;
+  /** True when the token is this user's. */
+  checkCsrf(user: DirectoryUser, token: string | undefined): boolean;
 }
 
 export const createAuthenticator = (directory: Directory, now: () => number = Date.now): Authenticator => {
   const signer = fastifyCookie.signerFactory(randomBytes(32).toString('hex'));
+  const csrfSigner = fastifyCookie.signerFactory(randomBytes(32).toString('hex'));
 
   const fromBasic = (header: string): AuthResult => {
     const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
@@ -50,6 +55,8 @@ export const createAuthenticator = (directory: Directory, now: () => number = Da
   return {
     authenticate: (headers) => (headers.authorization ? fromBasic(headers.authorization) : fromCookie(headers.cookie)),
     issueSession: (user) => signer.sign(`${user.id}.${now()}`),
+    csrfToken: (user) => csrfSigner.sign(`csrf.${user.id}`).split('.').pop() as string,
+    checkCsrf: (user, token) => token !== undefined && csrfSigner.unsign(`csrf.${user.id}.${token}`).valid,
   };
 };
 

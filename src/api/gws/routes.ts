@@ -29,6 +29,8 @@ export interface GwsDeps {
   readonly clock: Clock;
   readonly urls: Urls;
   readonly chatDirectory: ChatDirectory;
+  /** GWS CSRF protection: GETs hand out a token, writes must send it back. */
+  readonly csrf?: boolean;
 }
 
 declare module 'fastify' {
@@ -90,6 +92,13 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
           .send(errorBody(refuse.notAuthenticated(result.reason)));
       }
       request.user = result.user;
+      if (deps.csrf) {
+        if (request.method === 'GET') {
+          reply.header('X-CSRF-HEADER', 'X-CSRF-TOKEN').header('X-CSRF-TOKEN', auth.csrfToken(result.user));
+        } else if (!auth.checkCsrf(result.user, request.headers['x-csrf-token'] as string | undefined)) {
+          return reply.code(403).send({ statusCode: 3, statusMessage: 'Missing or invalid Csrf token' });
+        }
+      }
       if (result.via === 'basic' && !sessionCookieIsFor(result.user, request.headers.cookie))
         reply.header('Set-Cookie', `${SESSION_COOKIE}=${auth.issueSession(result.user)}; Path=/; HttpOnly; SameSite=Lax`);
     });
