@@ -9,7 +9,9 @@ import formbody from '@fastify/formbody';
 import { registerCustomerChatRoutes } from './api/customer-chat/routes.js';
 import { registerGwsRoutes } from './api/gws/routes.js';
 import type { Urls } from './api/gws/views/urls.js';
-import { demoDirectory, type Directory } from './directory/directory.js';
+import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory } from './directory/directory.js';
+import { registerComplianceRoutes } from './api/conclave/compliance-routes.js';
+import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { randomIds, systemClock } from './engine/ids.js';
 import type { Clock, IdSource } from './engine/ports.js';
@@ -41,6 +43,7 @@ export interface RunningServer {
   readonly engine: Engine;
   readonly store: Store;
   readonly directory: Directory;
+  readonly compliance: Compliance;
   close(): Promise<void>;
 }
 
@@ -64,7 +67,7 @@ const chatDirectoryOf = (directory: Directory, store: Store) => {
 
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const directory = options.directory ?? demoDirectory();
+  const directory = withComplianceUser(options.directory ?? demoDirectory());
   const clock = options.clock ?? systemClock;
   const store = openSqliteStore(options.data ?? ':memory:');
   const urls: { base: string } = { base: '' } satisfies Urls;
@@ -96,6 +99,16 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   app.post('/api/v2/notifications', bayeux);
   app.post('/api/v2/notifications/*', bayeux);
 
+  const compliance = createCompliance({
+    engine,
+    store,
+    directory,
+    clock,
+    logger,
+    self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
+  });
+  registerComplianceRoutes(app, { compliance, store, auth });
+
   app.get('/healthz', async (_request, reply) =>
     store.ping() ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable', reason: 'the store cannot be read' }),
   );
@@ -110,6 +123,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
   urls.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Flags a crash left half done are carried out now.
+  compliance.resume();
 
   let closing: Promise<void> | undefined;
   return {
@@ -118,8 +133,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     engine,
     store,
     directory,
+    compliance,
     close: () =>
       (closing ??= (async () => {
+        await compliance.idle();
         hub.close();
         // Let the answers to held polls leave before the sockets are closed.
         await new Promise((resolve) => setTimeout(resolve, 50));

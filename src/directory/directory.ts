@@ -36,6 +36,8 @@ export interface Directory {
   dnCount(): number;
   /** The user whose user name and password these are, or undefined. Constant-time compare. */
   authenticate(userName: string, password: string): DirectoryUser | undefined;
+  /** This directory plus a user who cannot log in (a system actor, such as the compliance orchestrator). */
+  withSystemUser(user: DirectoryUser): Directory;
 }
 
 export class DirectoryError extends Error {
@@ -139,7 +141,33 @@ const fromUsers = (users: DirectoryUser[], passwords: Map<string, string>): Dire
       const ok = expected !== undefined && timingSafeEqual(expected, digest(password));
       return ok ? byUserName.get(userName) : undefined;
     },
+    withSystemUser: (user) => fromUsers([...users, user], passwords),
   };
+};
+
+export const COMPLIANCE_USER_NAME = 'conclave-compliance';
+
+/**
+ * The compliance orchestrator's own user: a supervisor with a device, so that it can monitor and
+ * intrude like a person would (no back door), and no password, so that nobody can log in as it.
+ * A directory file may define `conclave-compliance` itself (for example to choose its DN).
+ */
+export const withComplianceUser = (directory: Directory): Directory => {
+  if (directory.byUserName(COMPLIANCE_USER_NAME)) return directory;
+  let dn = 19999;
+  while (directory.isKnownDn(String(dn))) dn--;
+  return directory.withSystemUser({
+    id: stableUserId(COMPLIANCE_USER_NAME),
+    userName: COMPLIANCE_USER_NAME,
+    firstName: 'Conclave',
+    lastName: 'Compliance',
+    emailAddress: null,
+    nickname: 'Compliance',
+    roles: ['ROLE_SUPERVISOR'],
+    features: [...FEATURES],
+    phoneNumber: String(dn),
+    deviceId: stableDeviceId(String(dn)),
+  });
 };
 
 export const demoDirectory = (): Directory => buildDirectory(DEMO_DIRECTORY, 'built-in demo directory');

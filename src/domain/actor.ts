@@ -1,5 +1,6 @@
 /** Who is asking. Built from the directory by the edge; the domain never looks users up itself. */
-export const ROLES = ['ROLE_AGENT', 'ROLE_SUPERVISOR', 'ROLE_ADMIN'] as const;
+/** GWS roles, plus ROLE_COMPLIANCE: may raise compliance flags and read the audit. */
+export const ROLES = ['ROLE_AGENT', 'ROLE_SUPERVISOR', 'ROLE_ADMIN', 'ROLE_COMPLIANCE'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const FEATURES = ['api-voice', 'api-multimedia', 'api-supervisor-monitoring'] as const;

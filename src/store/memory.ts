@@ -1,6 +1,8 @@
 /** In-memory store: the reference adapter for tests and `--data :memory:`-like runs without SQLite. */
 import type { AgentSession } from '../domain/agent/model.js';
 import type { Chat } from '../domain/chat/model.js';
+import type { AuditEntry, Flag } from '../domain/compliance/model.js';
+import { matchesAudit } from './audit-filter.js';
 import type { Call } from '../domain/voice/model.js';
 import {
   activeAgentIds,
@@ -30,6 +32,8 @@ export const createMemoryStore = (): Store => {
     else monitorsByDn.set(dn, ids);
   };
   const chats = new Map<string, Chat>();
+  const flags = new Map<string, Flag>();
+  const audit: AuditEntry[] = [];
   const chatsByAgent = new Map<string, Set<string>>();
   const waiting = new Set<string>();
 
@@ -102,6 +106,11 @@ export const createMemoryStore = (): Store => {
       });
       return { calls: committedCalls, agentSessions: committedSessions, chats: committedChats };
     },
+    saveFlag: (flag) => void flags.set(flag.id, flag),
+    getFlag: (id) => flags.get(id),
+    pendingFlags: () => [...flags.values()].filter((f) => f.status === 'pending').sort((a, b) => a.createdAt - b.createdAt),
+    appendAudit: (entry) => void audit.push(entry),
+    queryAudit: (query) => audit.filter((e) => matchesAudit(e, query)),
     ping: () => true,
     close: () => undefined,
   };

@@ -9,6 +9,7 @@ import type { AgentSession } from '../domain/agent/model.js';
 import type { Chat } from '../domain/chat/model.js';
 import { isEngaged, isWaiting } from '../domain/chat/model.js';
 import type { Call, Monitor } from '../domain/voice/model.js';
+import type { AuditEntry, AuditQuery, Flag } from '../domain/compliance/model.js';
 
 export interface CommitBatch {
   /** Changed or new calls, each carrying the version it was loaded at (0 for a new call). */
@@ -45,6 +46,12 @@ export interface Store {
   /** Chats waiting for an agent, oldest first. */
   waitingChats(): Chat[];
   commit(batch: CommitBatch): Committed;
+  /** Compliance flags and their audit trail: append-mostly, written by the orchestrator only. */
+  saveFlag(flag: Flag): void;
+  getFlag(id: string): Flag | undefined;
+  pendingFlags(): Flag[];
+  appendAudit(entry: AuditEntry): void;
+  queryAudit(query: AuditQuery): AuditEntry[];
   /** True when the store can be read and written. */
   ping(): boolean;
   close(): void;

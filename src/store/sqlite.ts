@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentSession } from '../domain/agent/model.js';
 import type { Chat } from '../domain/chat/model.js';
+import type { AuditEntry, Flag } from '../domain/compliance/model.js';
 import type { Call } from '../domain/voice/model.js';
 import {
   activeAgentIds,
@@ -22,7 +23,7 @@ import {
   type Store,
 } from './port.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE calls (
@@ -61,6 +62,24 @@ const MIGRATIONS: readonly string[] = [
   // 3: supervisors' monitoring, indexed by the DN they monitor.
   `ALTER TABLE agent_sessions ADD COLUMN monitors_dn TEXT;
    CREATE INDEX agent_sessions_monitors ON agent_sessions (monitors_dn) WHERE monitors_dn IS NOT NULL;`,
+  // 4: compliance flags and the audit trail.
+  `CREATE TABLE compliance_flags (
+     id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     body TEXT NOT NULL
+   );
+   CREATE INDEX compliance_flags_pending ON compliance_flags (created_at) WHERE status = 'pending';
+   CREATE TABLE compliance_audit (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     time INTEGER NOT NULL,
+     flag_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     body TEXT NOT NULL
+   );
+   CREATE INDEX compliance_audit_user_time ON compliance_audit (user_id, time);
+   CREATE INDEX compliance_audit_time ON compliance_audit (time);`,
 ];
 
 export const openSqliteStore = (path: string): Store => {
@@ -106,6 +125,19 @@ export const openSqliteStore = (path: string): Store => {
     insertChat: db.prepare('INSERT INTO chats (id, version, waiting_since, body) VALUES (?, ?, ?, ?)'),
     updateChat: db.prepare('UPDATE chats SET version = ?, waiting_since = ?, body = ? WHERE id = ? AND version = ?'),
     clearChatAgents: db.prepare('DELETE FROM chat_agents WHERE chat_id = ?'),
+    saveFlag: db.prepare(
+      `INSERT INTO compliance_flags (id, status, created_at, body) VALUES (@id, @status, @createdAt, @body)
+       ON CONFLICT (id) DO UPDATE SET status = @status, body = @body`,
+    ),
+    getFlag: db.prepare<[string], { body: string }>('SELECT body FROM compliance_flags WHERE id = ?'),
+    pendingFlags: db.prepare<[], { body: string }>(`SELECT body FROM compliance_flags WHERE status = 'pending' ORDER BY created_at`),
+    appendAudit: db.prepare('INSERT INTO compliance_audit (time, flag_id, user_id, outcome, body) VALUES (?, ?, ?, ?, ?)'),
+    queryAudit: db.prepare<{ userId: string | null; from: number | null; to: number | null; outcome: string | null; flagId: string | null }, { body: string }>(
+      `SELECT body FROM compliance_audit
+       WHERE (@userId IS NULL OR user_id = @userId) AND (@from IS NULL OR time >= @from) AND (@to IS NULL OR time <= @to)
+         AND (@outcome IS NULL OR outcome = @outcome) AND (@flagId IS NULL OR flag_id = @flagId)
+       ORDER BY seq`,
+    ),
     addChatAgent: db.prepare('INSERT INTO chat_agents (user_id, chat_id) VALUES (?, ?)'),
   };
 
@@ -170,6 +202,14 @@ export const openSqliteStore = (path: string): Store => {
     chatsOfAgent: (userId) => q.chatsOf.all(userId).map((row) => JSON.parse(row.body) as Chat),
     waitingChats: () => q.waiting.all().map((row) => JSON.parse(row.body) as Chat),
     commit: (batch) => commit(batch),
+    saveFlag: (flag) => void q.saveFlag.run({ id: flag.id, status: flag.status, createdAt: flag.createdAt, body: JSON.stringify(flag) }),
+    getFlag: (id) => parse<Flag>(q.getFlag.get(id)),
+    pendingFlags: () => q.pendingFlags.all().map((row) => JSON.parse(row.body) as Flag),
+    appendAudit: (e) => void q.appendAudit.run(e.time, e.flagId, e.userId, e.outcome, JSON.stringify(e)),
+    queryAudit: (query) =>
+      q.queryAudit
+        .all({ userId: query.userId ?? null, from: query.from ?? null, to: query.to ?? null, outcome: query.outcome ?? null, flagId: query.flagId ?? null })
+        .map((row) => JSON.parse(row.body) as AuditEntry),
     ping: () => {
       try {
         return db.prepare('SELECT 1 AS ok').get() !== undefined;

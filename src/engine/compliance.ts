@@ -1,0 +1,221 @@
+/**
+ * The compliance orchestrator: for a flag, every active conference the flagged user is in loses
+ * exactly that participant, and everyone else stays connected. It acts through the engine as a
+ * person would — on voice as a supervisor monitoring the user's device who then removes them
+ * from the monitored call; on chat by intruding with BargeIn, removing, and leaving — so the
+ * policy module decides, as for anyone. Two-party calls and chats are left alone (skipped).
+ * Flags are persisted before work starts and marked done after, so a restart resumes them; every
+ * step is an audit entry.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Directory, DirectoryUser } from '../directory/directory.js';
+import { toActor } from '../directory/directory.js';
+import type { Actor } from '../domain/actor.js';
+import { agentOf, chattingAgents, type Chat } from '../domain/chat/model.js';
+import type { AuditEntry, AuditOutcome, AuditStep, Flag } from '../domain/compliance/model.js';
+import { refuse, type Refusal } from '../domain/refusals.js';
+import { isLive, liveParties, partyOf, type Call } from '../domain/voice/model.js';
+import type { Store } from '../store/port.js';
+import type { Engine, Outcome } from './engine.js';
+import type { Clock } from './ports.js';
+
+export interface ComplianceDeps {
+  readonly engine: Engine;
+  readonly store: Store;
+  readonly directory: Directory;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The orchestrator's own directory user (a supervisor with a device). */
+  readonly self: DirectoryUser;
+}
+
+export interface FlagRequest {
+  readonly user: string;
+  readonly reason: string;
+  readonly source: string;
+}
+
+export interface Compliance {
+  /** Records a flag (or finds the same one still pending) and schedules its ejection. */
+  raise(request: FlagRequest, raisedBy: string): { ok: true; flag: Flag; duplicate: boolean } | Refusal;
+  /** Resolves a user by user name, user id or DN. */
+  resolveUser(ref: string): DirectoryUser | undefined;
+  /** Re-runs flags left pending by a crash. */
+  resume(): void;
+  /** Resolves when every scheduled flag has been carried out (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+/** Failures worth another try: a lost race (19) or an internal error (4). */
+const TRANSIENT = new Set([19, 4]);
+const RETRY_DELAYS_MS = [10, 40, 160];
+
+export const createCompliance = (deps: ComplianceDeps): Compliance => {
+  const { engine, store, directory, clock, logger } = deps;
+  const actor = toActor(deps.self) as Actor & { dn: string };
+  let queue: Promise<void> = Promise.resolve();
+
+  const resolveUser = (ref: string) => directory.byUserName(ref) ?? directory.byId(ref) ?? directory.byDn(ref);
+
+  const audit = (flag: Flag, step: AuditStep, outcome: AuditOutcome, extra: Partial<AuditEntry> = {}) => {
+    const entry: AuditEntry = {
+      time: clock.now(),
+      flagId: flag.id,
+      interaction: null,
+      interactionType: null,
+      participant: flag.dn ?? flag.userId,
+      userId: flag.userId,
+      actor: actor.userName,
+      step,
+      outcome,
+      latencyMs: null,
+      detail: null,
+      ...extra,
+    };
+    store.appendAudit(entry);
+  };
+
+  /** Runs an engine command, retrying transient refusals with backoff (each retry audited). */
+  const withRetry = async (flag: Flag, interaction: Partial<AuditEntry>, run: () => Outcome): Promise<Outcome> => {
+    let outcome = run();
+    for (const delay of RETRY_DELAYS_MS) {
+      if (outcome.ok || !TRANSIENT.has(outcome.statusCode)) return outcome;
+      audit(flag, 'retried', 'retrying', { ...interaction, detail: outcome.message });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      outcome = run();
+    }
+    return outcome;
+  };
+
+  const ejectFromCalls = async (flag: Flag) => {
+    const dn = flag.dn;
+    if (dn === null) return;
+    const mine = store.presentCallsOf(dn).filter((c) => isLive(partyOf(c, dn) ?? { dn, state: 'Released', mute: 'Off' }));
+    const conferences = mine.filter((c) => liveParties(c).length >= 3);
+    for (const call of mine.filter((c) => !conferences.includes(c)))
+      audit(flag, 'skipped', 'two-party', { interaction: call.id, interactionType: 'call', detail: 'a two-party call is left alone' });
+    if (conferences.length === 0) return;
+
+    const device = directory.byDn(dn)?.deviceId;
+    const monitor = () =>
+      engine.deviceOperation(actor, {
+        operationName: 'ListenIn',
+        targetDeviceUri: `/api/v2/devices/${device}`,
+        supervisorMonitoringScope: 'Agent',
+        supervisorMonitoringMode: 'AllCalls',
+      });
+    let started = monitor();
+    if (!started.ok && started.statusCode === 2) {
+      // Monitoring left over from an interrupted run: start afresh on this user.
+      engine.deviceOperation(actor, { operationName: 'CancelSupervisorMonitoring' });
+      started = monitor();
+    }
+    if (!started.ok) {
+      for (const call of conferences) audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: started.message });
+      return;
+    }
+    try {
+      for (const { id } of conferences) {
+        const where = { interaction: id, interactionType: 'call' as const };
+        audit(flag, 'found', 'accepted', where);
+        const removed = await withRetry(flag, where, () =>
+          engine.callOperation(actor, id, { operationName: 'RemoveParticipantFromConference', participant: dn }),
+        );
+        const current = store.getCall(id);
+        if (removed.ok) audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
+        else if (gone(current, dn)) audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
+        else audit(flag, 'failed', 'error', { ...where, detail: removed.message });
+      }
+    } finally {
+      engine.deviceOperation(actor, { operationName: 'CancelSupervisorMonitoring' });
+    }
+  };
+
+  const ejectFromChats = async (flag: Flag) => {
+    for (const chat of store.chatsOfAgent(flag.userId)) {
+      if (agentOf(chat, flag.userId)?.state !== 'Chatting') continue;
+      const where = { interaction: chat.id, interactionType: 'chat' as const, participant: flag.userId };
+      if (!isChatConference(chat, flag.userId)) {
+        audit(flag, 'skipped', 'two-party', { ...where, detail: 'a chat with one agent is left alone' });
+        continue;
+      }
+      audit(flag, 'found', 'accepted', where);
+      const joined = await withRetry(flag, where, () =>
+        engine.chat.intrude(actor, flag.userId, chat.id, { operationName: 'Intrude', supervisorVisibilityMode: 'BargeIn' }),
+      );
+      if (!joined.ok) {
+        audit(flag, 'failed', 'error', { ...where, detail: joined.message });
+        continue;
+      }
+      const removed = await withRetry(flag, where, () =>
+        engine.chat.chatOperation(actor, chat.id, { operationName: 'RemoveParticipantFromConference', targetPath: `/users/${flag.userId}` }),
+      );
+      if (removed.ok) audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
+      else if (agentOf(store.getChat(chat.id) as Chat, flag.userId)?.state !== 'Chatting')
+        audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
+      else audit(flag, 'failed', 'error', { ...where, detail: removed.message });
+      engine.chat.chatOperation(actor, chat.id, { operationName: 'Leave' });
+    }
+  };
+
+  const carryOut = async (flag: Flag) => {
+    try {
+      await ejectFromCalls(flag);
+      await ejectFromChats(flag);
+      audit(flag, 'done', 'completed');
+    } catch (error) {
+      logger.error({ err: error, flagId: flag.id }, 'compliance ejection failed');
+      audit(flag, 'failed', 'error', { detail: (error as Error).message });
+    } finally {
+      store.saveFlag({ ...flag, status: 'done' });
+    }
+  };
+
+  const schedule = (flag: Flag) => {
+    queue = queue.then(() => carryOut(flag));
+  };
+
+  return {
+    resolveUser,
+    raise(request, raisedBy) {
+      const user = resolveUser(request.user);
+      if (!user) return refuse.notFound('user', request.user);
+      const same = store
+        .pendingFlags()
+        .find((f) => f.userId === user.id && f.reason === request.reason && f.source === request.source);
+      if (same) return { ok: true, flag: same, duplicate: true };
+      const flag: Flag = {
+        id: randomUUID(),
+        userId: user.id,
+        userName: user.userName,
+        dn: user.phoneNumber,
+        reason: request.reason,
+        source: request.source,
+        raisedBy,
+        createdAt: clock.now(),
+        status: 'pending',
+      };
+      store.saveFlag(flag);
+      audit(flag, 'flagged', 'accepted', { actor: raisedBy, detail: request.reason });
+      schedule(flag);
+      return { ok: true, flag, duplicate: false };
+    },
+    resume() {
+      for (const flag of store.pendingFlags()) {
+        audit(flag, 'retried', 'retrying', { detail: 'resumed after restart' });
+        schedule(flag);
+      }
+    },
+    idle: () => queue,
+  };
+};
+
+const gone = (call: Call | undefined, dn: string): boolean => {
+  const party = call && partyOf(call, dn);
+  return !party || !isLive(party);
+};
+
+/** A chat conference: the customer is there and another agent visible to all stays with them. */
+const isChatConference = (chat: Chat, userId: string): boolean =>
+  chat.customer.connected && chat.endedAt === null && chattingAgents(chat).some((a) => a.userId !== userId && a.visibility === 'All');
