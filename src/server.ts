@@ -11,6 +11,7 @@ import { registerGwsRoutes } from './api/gws/routes.js';
 import type { Urls } from './api/gws/views/urls.js';
 import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory } from './directory/directory.js';
 import { registerComplianceRoutes } from './api/conclave/compliance-routes.js';
+import { registerCloudRoutes } from './api/cloud/routes.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { randomIds, systemClock } from './engine/ids.js';
@@ -108,6 +109,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
   });
   registerComplianceRoutes(app, { compliance, store, auth });
+  registerCloudRoutes(app, { engine, store, directory, compliance, clock });
 
   app.get('/healthz', async (_request, reply) =>
     store.ping() ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable', reason: 'the store cannot be read' }),

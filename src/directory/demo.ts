@@ -10,4 +10,5 @@ export const DEMO_DIRECTORY: DirectoryFile = {
     { userName: 'super15010', password: 'super15010', firstName: 'Sam', lastName: 'Supervisor', roles: ['ROLE_SUPERVISOR', 'ROLE_AGENT'], phoneNumber: '15010' },
     { userName: 'admin', password: 'admin', firstName: 'Ada', lastName: 'Admin', roles: ['ROLE_ADMIN'] },
   ],
+  clients: [{ clientId: 'conclave-demo', clientSecret: 'conclave-demo', roles: ['ROLE_ADMIN'] }],
 };

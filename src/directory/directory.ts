@@ -26,8 +26,16 @@ export interface DirectoryUser {
   readonly deviceId: string | null;
 }
 
+export interface OAuthClient {
+  readonly clientId: string;
+  readonly roles: readonly Role[];
+}
+
 export interface Directory {
   readonly users: readonly DirectoryUser[];
+  /** The OAuth client with these credentials, or undefined. Constant-time compare. */
+  authenticateClient(clientId: string, clientSecret: string): OAuthClient | undefined;
+  clientById(clientId: string): OAuthClient | undefined;
   byId(id: string): DirectoryUser | undefined;
   byUserName(userName: string): DirectoryUser | undefined;
   byDn(dn: string): DirectoryUser | undefined;
@@ -96,7 +104,12 @@ export const buildDirectory = (doc: unknown, source: string): Directory => {
     }
     users.push(user);
   });
-  return fromUsers(users, new Map(file.users.map((e) => [e.userName, e.password])));
+  const clients = new Map<string, { client: OAuthClient; secret: string }>();
+  (file.clients ?? []).forEach((c, i) => {
+    if (clients.has(c.clientId)) throw new DirectoryError(`${source}: clients[${i}]: field 'clientId' value '${c.clientId}' is already used`);
+    clients.set(c.clientId, { client: { clientId: c.clientId, roles: c.roles }, secret: c.clientSecret });
+  });
+  return fromUsers(users, new Map(file.users.map((e) => [e.userName, e.password])), clients);
 };
 
 const describe = (doc: unknown, error: { instancePath: string; message: string; params: Record<string, unknown> } | undefined): string => {
@@ -120,15 +133,25 @@ const describe = (doc: unknown, error: { instancePath: string; message: string; 
 const isFalseSchema = (error: { message: string; keyword?: string }): boolean =>
   error.message === 'schema is false' || error.keyword === 'boolean';
 
-const fromUsers = (users: DirectoryUser[], passwords: Map<string, string>): Directory => {
+const fromUsers = (
+  users: DirectoryUser[],
+  passwords: Map<string, string>,
+  clients: Map<string, { client: OAuthClient; secret: string }> = new Map(),
+): Directory => {
   const byId = new Map(users.map((u) => [u.id, u]));
   const byUserName = new Map(users.map((u) => [u.userName, u]));
   const byDn = new Map(users.filter((u) => u.phoneNumber).map((u) => [u.phoneNumber as string, u]));
   const byDevice = new Map(users.filter((u) => u.deviceId).map((u) => [u.deviceId as string, u]));
   const digest = (s: string) => createHash('sha256').update(s).digest();
   const passwordDigests = new Map([...passwords].map(([name, pw]) => [name, digest(pw)]));
+  const secretDigests = new Map([...clients].map(([id, c]) => [id, digest(c.secret)]));
   return {
     users,
+    authenticateClient(clientId, clientSecret) {
+      const expected = secretDigests.get(clientId);
+      return expected !== undefined && timingSafeEqual(expected, digest(clientSecret)) ? clients.get(clientId)?.client : undefined;
+    },
+    clientById: (clientId) => clients.get(clientId)?.client,
     byId: (id) => byId.get(id),
     byUserName: (name) => byUserName.get(name),
     byDn: (dn) => byDn.get(dn),
@@ -141,7 +164,7 @@ const fromUsers = (users: DirectoryUser[], passwords: Map<string, string>): Dire
       const ok = expected !== undefined && timingSafeEqual(expected, digest(password));
       return ok ? byUserName.get(userName) : undefined;
     },
-    withSystemUser: (user) => fromUsers([...users, user], passwords),
+    withSystemUser: (user) => fromUsers([...users, user], passwords, clients),
   };
 };
 

@@ -19,9 +19,21 @@ export const DirectoryUserEntry = Type.Object(
 );
 export type DirectoryUserEntry = Static<typeof DirectoryUserEntry>;
 
+export const OAuthClientEntry = Type.Object(
+  {
+    clientId: Type.String({ minLength: 1, maxLength: 256 }),
+    clientSecret: Type.String({ minLength: 1, maxLength: 1024 }),
+    roles: Type.Array(Type.Enum(ROLES), { minItems: 1, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+export type OAuthClientEntry = Static<typeof OAuthClientEntry>;
+
 export const DirectoryFile = Type.Object(
   {
     users: Type.Array(DirectoryUserEntry, { minItems: 1 }),
+    /** OAuth clients of the Genesys Cloud dialect (client-credentials grant). */
+    clients: Type.Optional(Type.Array(OAuthClientEntry)),
   },
   // Later sections (OAuth clients, chat services, compliance) are added here as they land.
   { additionalProperties: true },

@@ -45,6 +45,11 @@ export interface Compliance {
   resume(): void;
   /** Resolves when every scheduled flag has been carried out (tests, shutdown). */
   idle(): Promise<void>;
+  /**
+   * Removes one party from one call the same way (as a monitoring supervisor), in turn with
+   * flags: the Genesys Cloud dialect's PATCH participant {state: disconnected}.
+   */
+  removeFromCall(callId: string, dn: string): Promise<Outcome>;
 }
 
 /** Failures worth another try: a lost race (19) or an internal error (4). */
@@ -97,6 +102,24 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       audit(flag, 'skipped', 'two-party', { interaction: call.id, interactionType: 'call', detail: 'a two-party call is left alone' });
     if (conferences.length === 0) return;
 
+    const monitored = await asMonitorOf(dn, async () => {
+      for (const { id } of conferences) {
+        const where = { interaction: id, interactionType: 'call' as const };
+        audit(flag, 'found', 'accepted', where);
+        const removed = await withRetry(flag, where, () =>
+          engine.callOperation(actor, id, { operationName: 'RemoveParticipantFromConference', participant: dn }),
+        );
+        if (removed.ok) audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
+        else if (gone(store.getCall(id), dn)) audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
+        else audit(flag, 'failed', 'error', { ...where, detail: removed.message });
+      }
+    });
+    if (!monitored.ok)
+      for (const call of conferences) audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: monitored.message });
+  };
+
+  /** Monitors `dn`'s device as a supervisor for the duration of `work`, then stops. */
+  const asMonitorOf = async (dn: string, work: () => Promise<void>): Promise<Outcome> => {
     const device = directory.byDn(dn)?.deviceId;
     const monitor = () =>
       engine.deviceOperation(actor, {
@@ -111,25 +134,13 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       engine.deviceOperation(actor, { operationName: 'CancelSupervisorMonitoring' });
       started = monitor();
     }
-    if (!started.ok) {
-      for (const call of conferences) audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: started.message });
-      return;
-    }
+    if (!started.ok) return started;
     try {
-      for (const { id } of conferences) {
-        const where = { interaction: id, interactionType: 'call' as const };
-        audit(flag, 'found', 'accepted', where);
-        const removed = await withRetry(flag, where, () =>
-          engine.callOperation(actor, id, { operationName: 'RemoveParticipantFromConference', participant: dn }),
-        );
-        const current = store.getCall(id);
-        if (removed.ok) audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
-        else if (gone(current, dn)) audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
-        else audit(flag, 'failed', 'error', { ...where, detail: removed.message });
-      }
+      await work();
     } finally {
       engine.deviceOperation(actor, { operationName: 'CancelSupervisorMonitoring' });
     }
+    return { ok: true };
   };
 
   const ejectFromChats = async (flag: Flag) => {
@@ -208,6 +219,17 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       }
     },
     idle: () => queue,
+    removeFromCall(callId, dn) {
+      const result = queue.then(async () => {
+        let outcome: Outcome = refuse.internal('not run');
+        const monitored = await asMonitorOf(dn, async () => {
+          outcome = engine.callOperation(actor, callId, { operationName: 'RemoveParticipantFromConference', participant: dn });
+        });
+        return monitored.ok ? outcome : monitored;
+      });
+      queue = result.then(() => undefined);
+      return result;
+    },
   };
 };
 

@@ -27,6 +27,13 @@ export const createApp = (logger: Logger) => {
 
   // GWS speaks JSON: a text/plain body is an unsupported media type (415), not a string to parse.
   app.removeContentTypeParser('text/plain');
+  // Genesys Cloud SDKs send Content-Type: application/json on bodiless POST/DELETE: an empty JSON
+  // body is no body, not an error. Everything else goes to Fastify's own (poisoning-safe) parser.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : json(request, String(body), done),
+  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = mapError(error);

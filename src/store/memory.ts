@@ -62,6 +62,7 @@ export const createMemoryStore = (): Store => {
   return {
     getCall: (id) => calls.get(id),
     presentCallsOf: (dn) => [...(callsByDn.get(dn) ?? [])].map((id) => calls.get(id) as Call),
+    liveCallIds: () => [...new Set([...callsByDn.values()].flatMap((ids) => [...ids]))],
     getAgentSession: (userId) => sessions.get(userId),
     monitorsOf: (dn) => [...(monitorsByDn.get(dn) ?? [])].flatMap((id) => monitorOf(sessions.get(id) as AgentSession) ?? []),
     readyChatAgents: () =>

@@ -35,6 +35,8 @@ export interface Store {
   getCall(id: string): Call | undefined;
   /** Calls that have not ended on which this DN is a present (not released) party. */
   presentCallsOf(dn: string): Call[];
+  /** Ids of every call that has not ended. */
+  liveCallIds(): string[];
   getAgentSession(userId: string): AgentSession | undefined;
   /** Supervisors who monitor this DN. */
   monitorsOf(dn: string): Monitor[];

@@ -107,6 +107,7 @@ export const openSqliteStore = (path: string): Store => {
     updateCall: db.prepare('UPDATE calls SET version = ?, ended_at = ?, body = ? WHERE id = ? AND version = ?'),
     clearPresence: db.prepare('DELETE FROM call_presence WHERE call_id = ?'),
     addPresence: db.prepare('INSERT INTO call_presence (dn, call_id) VALUES (?, ?)'),
+    liveCallIds: db.prepare<[], { call_id: string }>('SELECT DISTINCT call_id FROM call_presence'),
     getSession: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE user_id = ?'),
     upsertSession: db.prepare(
       `INSERT INTO agent_sessions (user_id, version, body, chat_ready_since, monitors_dn) VALUES (@id, @next, @body, @ready, @monitors)
@@ -195,6 +196,7 @@ export const openSqliteStore = (path: string): Store => {
   return {
     getCall: (id) => parse<Call>(q.getCall.get(id)),
     presentCallsOf: (dn) => q.callsOf.all(dn).map((row) => JSON.parse(row.body) as Call),
+    liveCallIds: () => q.liveCallIds.all().map((r) => r.call_id),
     getAgentSession: (userId) => parse<AgentSession>(q.getSession.get(userId)),
     monitorsOf: (dn) => q.monitorsOf.all(dn).flatMap((row) => monitorOf(JSON.parse(row.body) as AgentSession) ?? []),
     readyChatAgents: () => q.readyChat.all().map((r) => ({ userId: r.user_id, since: r.chat_ready_since })),
