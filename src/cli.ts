@@ -4,8 +4,9 @@ import pino from 'pino';
 import { parseServeConfig, type ServeConfig } from './config.js';
 import { DirectoryError, demoDirectory, loadDirectoryFile } from './directory/directory.js';
 import { startServer } from './server.js';
+import { loadRulesFile, RulesError, type ComplianceRule } from './domain/compliance/rules.js';
 
-const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L] [--csrf]`;
+const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml]`;
 
 const die = (reason: string, code = 2): never => {
   process.stderr.write(`conclave: ${reason}\n`);
@@ -20,11 +21,18 @@ const serve = async (config: ServeConfig) => {
     if (error instanceof DirectoryError) die(error.message);
     throw error;
   }
+  let complianceRules: ComplianceRule[] = [];
+  try {
+    complianceRules = config.compliance ? loadRulesFile(config.compliance) : [];
+  } catch (error) {
+    if (error instanceof RulesError) die(error.message);
+    throw error;
+  }
   // Logs go to stderr; stdout carries the one line that says where we listen.
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   let server;
   try {
-    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf });
+    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') die(`port ${config.port} on ${config.host} is already in use`, 1);

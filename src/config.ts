@@ -17,6 +17,8 @@ export interface ServeConfig {
   readonly logLevel: LogLevel;
   /** GWS-style CSRF protection on writes (off by default, as in GWS). */
   readonly csrf: boolean;
+  /** Compliance rules file (YAML or JSON), or null for none. */
+  readonly compliance: string | null;
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -26,6 +28,7 @@ export const DEFAULTS: ServeConfig = {
   directory: null,
   logLevel: 'info',
   csrf: false,
+  compliance: null,
 };
 
 export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; error: string };
@@ -42,6 +45,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         directory: { type: 'string' },
         'log-level': { type: 'string' },
         csrf: { type: 'boolean' },
+        compliance: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -71,6 +75,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
       data: pick('data', 'CONCLAVE_DATA') ?? DEFAULTS.data,
       directory: pick('directory', 'CONCLAVE_DIRECTORY') ?? null,
       logLevel: logLevel as LogLevel,
+      compliance: pick('compliance', 'CONCLAVE_COMPLIANCE') ?? null,
       csrf: values['csrf'] === true || ['1', 'true', 'yes'].includes((env['CONCLAVE_CSRF'] ?? '').toLowerCase()),
     },
   };

@@ -13,6 +13,8 @@ import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory
 import { registerComplianceRoutes } from './api/conclave/compliance-routes.js';
 import { registerCloudRoutes } from './api/cloud/routes.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
+import { createRulesSink } from './engine/compliance-rules.js';
+import type { ComplianceRule } from './domain/compliance/rules.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { randomIds, systemClock } from './engine/ids.js';
 import type { Clock, IdSource } from './engine/ports.js';
@@ -35,6 +37,8 @@ export interface ServerOptions {
   readonly ids?: IdSource;
   /** GWS-style CSRF protection on /api/v2 writes. */
   readonly csrf?: boolean;
+  /** Compliance rules (from `--compliance FILE`). */
+  readonly complianceRules?: readonly ComplianceRule[];
 }
 
 export interface RunningServer {
@@ -81,7 +85,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     ...(options.pollTimeout !== undefined ? { pollTimeout: options.pollTimeout } : {}),
   });
   const people = chatDirectoryOf(directory, store);
-  const sink = createGwsNotifier({ store, directory, chatDirectory: people, clock, urls, delivery: hub });
+  const notifier = createGwsNotifier({ store, directory, chatDirectory: people, clock, urls, delivery: hub });
+  // Rules watch what is committed; the orchestrator they flag to is built just below.
+  let compliance: Compliance | undefined;
+  const sink = createRulesSink(notifier, options.complianceRules ?? [], store, () => compliance as Compliance);
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds });
 
   const app = createApp(logger);
@@ -100,7 +107,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   app.post('/api/v2/notifications', bayeux);
   app.post('/api/v2/notifications/*', bayeux);
 
-  const compliance = createCompliance({
+  compliance = createCompliance({
     engine,
     store,
     directory,
@@ -110,6 +117,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   });
   registerComplianceRoutes(app, { compliance, store, auth });
   registerCloudRoutes(app, { engine, store, directory, compliance, clock });
+  const orchestrator = compliance;
 
   app.get('/healthz', async (_request, reply) =>
     store.ping() ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable', reason: 'the store cannot be read' }),
@@ -126,7 +134,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const host = options.host ?? '127.0.0.1';
   urls.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   // Flags a crash left half done are carried out now.
-  compliance.resume();
+  orchestrator.resume();
 
   let closing: Promise<void> | undefined;
   return {
@@ -135,10 +143,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     engine,
     store,
     directory,
-    compliance,
+    compliance: orchestrator,
     close: () =>
       (closing ??= (async () => {
-        await compliance.idle();
+        await orchestrator.idle();
         hub.close();
         // Let the answers to held polls leave before the sockets are closed.
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -82,18 +82,26 @@ export const createEngine = (deps: EngineDeps): Engine => {
     return committed;
   };
 
-  /** NextCall monitoring ends with the first monitored call the supervisor leaves. */
+  /**
+   * NextCall monitoring is consumed by the first call it joins (no further call is joined) and
+   * ends when the supervisor leaves that call.
+   */
   const finishNextCallMonitoring = (before: ReadonlyMap<string, Call>, committed: readonly Call[]) => {
     for (const call of committed)
       for (const party of call.parties) {
+        if (!party.monitor) continue;
         const was = before.get(call.id)?.parties.find((p) => p.dn === party.dn);
-        if (!party.monitor || party.state !== 'Released' || !was || was.state === 'Released') continue;
+        const joined = party.state !== 'Released' && (!was || was.state === 'Released');
+        const left = party.state === 'Released' && was !== undefined && was.state !== 'Released';
+        if (!joined && !left) continue;
         const supervisor = directory.byDn(party.dn);
         const session = supervisor && store.getAgentSession(supervisor.id);
-        if (!session?.monitoring || session.monitoring.callMode !== 'NextCall' || session.monitoring.targetDn !== party.monitor.targetDn) continue;
+        const monitoring = session?.monitoring;
+        if (!session || !monitoring || monitoring.callMode !== 'NextCall' || monitoring.targetDn !== party.monitor.targetDn) continue;
+        if (joined && monitoring.consumed) continue;
         try {
-          store.commit({ agentSessions: [{ ...session, monitoring: null }] });
-          sink.publish([{ kind: 'agent', userId: session.userId, channels: ['voice'] }]);
+          store.commit({ agentSessions: [{ ...session, monitoring: left ? null : { ...monitoring, consumed: true } }] });
+          if (left) sink.publish([{ kind: 'agent', userId: session.userId, channels: ['voice'] }]);
         } catch (error) {
           // Someone else changed the supervisor's session meanwhile: their change stands.
           if (!(error instanceof VersionConflict)) throw error;
@@ -147,9 +155,11 @@ export const createEngine = (deps: EngineDeps): Engine => {
         const decision = decideMonitoring(session, actor, body, directory, clock.now());
         if (!decision.ok) return decision;
         const monitor = monitorOf(decision.session);
-        // Join the agent's calls in progress, or leave the calls being monitored.
+        // AllCalls joins the agent's calls in progress (NextCall waits for the next one); a
+        // cancel leaves the calls being monitored.
+        const joinNow = monitor && decision.session.monitoring?.callMode === 'AllCalls';
         const touched = monitor
-          ? store.presentCallsOf(monitor.targetDn).map((call) => [call, syncMonitors(call, [monitor], [], true)] as const)
+          ? (joinNow ? store.presentCallsOf(monitor.targetDn) : []).map((call) => [call, syncMonitors(call, [monitor], [], true)] as const)
           : store.presentCallsOf(actor.dn).map((call) => [call, syncMonitors(call, [], [actor.dn])] as const);
         const changedCalls = touched.filter(([was, now]) => was !== now);
         try {

@@ -491,7 +491,7 @@ describe('parseServeConfig', () => {
   };
 
   it('defaults as the contract says', () => {
-    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false });
+    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null });
     assert.deepEqual(ok([]), DEFAULTS);
   });
 
@@ -500,26 +500,28 @@ describe('parseServeConfig', () => {
   });
 
   it('reads every flag (separate and = forms)', () => {
-    assert.deepEqual(ok(['--host', '0.0.0.0', '--port', '9000', '--data', ':memory:', '--directory', 'users.yaml', '--log-level', 'debug', '--csrf']), {
+    assert.deepEqual(ok(['--host', '0.0.0.0', '--port', '9000', '--data', ':memory:', '--directory', 'users.yaml', '--log-level', 'debug', '--csrf', '--compliance', 'rules.yaml']), {
       host: '0.0.0.0',
       port: 9000,
       data: ':memory:',
       directory: 'users.yaml',
       logLevel: 'debug',
       csrf: true,
+      compliance: 'rules.yaml',
     });
     assert.equal(ok(['--port=9001']).port, 9001);
     assert.equal(ok(['--log-level=warn']).logLevel, 'warn');
   });
 
   it('reads every environment variable', () => {
-    assert.deepEqual(ok([], { CONCLAVE_HOST: '::1', PORT: '9100', CONCLAVE_DATA: '/tmp/x.db', CONCLAVE_DIRECTORY: '/tmp/u.json', LOG_LEVEL: 'error', CONCLAVE_CSRF: 'true' }), {
+    assert.deepEqual(ok([], { CONCLAVE_HOST: '::1', PORT: '9100', CONCLAVE_DATA: '/tmp/x.db', CONCLAVE_DIRECTORY: '/tmp/u.json', LOG_LEVEL: 'error', CONCLAVE_CSRF: 'true', CONCLAVE_COMPLIANCE: '/tmp/r.yaml' }), {
       host: '::1',
       port: 9100,
       data: '/tmp/x.db',
       directory: '/tmp/u.json',
       logLevel: 'error',
       csrf: true,
+      compliance: '/tmp/r.yaml',
     });
   });
 
@@ -532,6 +534,7 @@ describe('parseServeConfig', () => {
       directory: 'v.yaml',
       logLevel: 'trace',
       csrf: false,
+      compliance: null,
     });
   });
 

@@ -24,6 +24,8 @@ export interface MonitoringState {
   /** AllCalls: every call of the agent's, in progress and later; NextCall: until one monitored call ends. */
   readonly callMode: 'NextCall' | 'AllCalls';
   readonly since: number;
+  /** NextCall only: the next call has been joined, so no further call is. */
+  readonly consumed?: boolean;
 }
 
 export interface AgentSession {
