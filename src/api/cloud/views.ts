@@ -26,8 +26,8 @@ export const participantView = (call: Call, party: Party, directory: Directory) 
     name: user ? `${user.firstName} ${user.lastName}`.trim() : party.dn,
     address: party.dn,
     startTime: iso(call.createdAt),
-    ...(party.state !== 'Dialing' && party.state !== 'Ringing' && call.establishedAt !== null ? { connectedTime: iso(call.establishedAt) } : {}),
-    ...(party.state === 'Released' ? { endTime: iso(call.endedAt ?? call.establishedAt ?? call.createdAt) } : {}),
+    ...(party.connectedAt !== undefined ? { connectedTime: iso(party.connectedAt) } : {}),
+    ...(party.state === 'Released' ? { endTime: iso(party.releasedAt ?? call.endedAt ?? call.createdAt) } : {}),
     purpose: 'agent',
     state: CLOUD_STATE[party.state],
     direction: party.dn === call.ani ? 'outbound' : 'inbound',
@@ -36,13 +36,13 @@ export const participantView = (call: Call, party: Party, directory: Directory) 
     confined: false,
     recording: false,
     ...(user ? { user: { id: user.id, selfUri: `/api/v2/users/${user.id}` } } : {}),
-    ...(party.monitor ? { monitoredParticipantId: participantId(call.id, party.monitor.targetDn) } : {}),
   };
 };
 
 export const conversationView = (call: Call, directory: Directory) => ({
   id: call.id,
-  participants: call.parties.map((p) => participantView(call, p, directory)),
+  // Monitoring supervisors are nobody's participants in GWS; the same here.
+  participants: call.parties.filter((p) => !p.monitor).map((p) => participantView(call, p, directory)),
   recordingState: 'none',
   maxParticipants: directory.dnCount(),
   selfUri: `/api/v2/conversations/calls/${call.id}`,

@@ -23,6 +23,9 @@ export interface Party {
   readonly monitor?: { readonly mode: MonitorMode; readonly targetDn: string };
   /** Set by the monitoring supervisor (MuteMonitoredUser): this party is muted toward the others. */
   readonly monitoredMuted?: boolean;
+  /** When this party was first connected, and when they left (ms). */
+  readonly connectedAt?: number;
+  readonly releasedAt?: number;
 }
 
 /** A supervisor who monitors a DN, as the domain needs to know it. */
@@ -93,13 +96,13 @@ export const addParty = (call: Call, party: Party): Call =>
  * released too and the call ends (a two-party call ends when either side hangs up).
  */
 export const releaseParty = (call: Call, dn: string, now: number): Call => {
-  const released = withParty(call, dn, { state: 'Released' });
+  const released = withParty(call, dn, { state: 'Released', releasedAt: now });
   return realParties(released).length < 2 ? endCall(released, now) : syncMonitors(released, []);
 };
 
 export const endCall = (call: Call, now: number): Call => ({
   ...call,
-  parties: call.parties.map((p) => (p.state === 'Released' ? p : { ...p, state: 'Released' })),
+  parties: call.parties.map((p) => (p.state === 'Released' ? p : { ...p, state: 'Released', releasedAt: now })),
   endedAt: call.endedAt ?? now,
 });
 

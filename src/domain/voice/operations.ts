@@ -245,7 +245,8 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
     apply: (ctx, _p, env) => {
       // Answering connects the caller too (a fresh dial has the caller in Dialing).
       const call = ctx.call.parties.reduce(
-        (acc, p) => (p.dn === ctx.actor.dn || p.state === 'Dialing' ? withParty(acc, p.dn, { state: 'Established' }) : acc),
+        (acc, p) =>
+          p.dn === ctx.actor.dn || p.state === 'Dialing' ? withParty(acc, p.dn, { state: 'Established', connectedAt: p.connectedAt ?? env.now }) : acc,
         ctx.call,
       );
       return changed({ ...call, establishedAt: call.establishedAt ?? env.now });
@@ -308,6 +309,7 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
         dn: consulted.dn,
         state: 'Established',
         mute: 'Off',
+        connectedAt: env.now,
       });
       return changed(endCall(consult, env.now), { ...joined, ownerDn: ctx.actor.dn });
     },
@@ -326,7 +328,7 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
       const { parent, consult } = consultationPair(ctx) as { parent: Call; consult: Call };
       const consulted = consult.parties.find((x) => x.dn !== ctx.actor.dn && isPresent(x)) as Party;
       // Add the consulted party first so that releasing the requester never ends the call.
-      const joined = addParty(parent, { dn: consulted.dn, state: 'Established', mute: 'Off' });
+      const joined = addParty(parent, { dn: consulted.dn, state: 'Established', mute: 'Off', connectedAt: env.now });
       const transferred = releaseParty(joined, ctx.actor.dn, env.now);
       const ownerLeft = transferred.ownerDn === ctx.actor.dn ? { ...transferred, ownerDn: null } : transferred;
       return changed(endCall(consult, env.now), ownerLeft);
