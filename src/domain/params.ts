@@ -46,3 +46,19 @@ export const compileParams = <S extends TSchema, T>(schema: S): ParamsValidator<
     return first ? toRefusal(first) : refuse.malformedBody('does not match the operation schema');
   };
 };
+
+/**
+ * Reads `operationName` from a request body and checks it is one of `known`: missing is 1, not a
+ * string or not an operation on this resource is 10 (naming the operations that are).
+ */
+export const operationNameOf = <K extends string>(
+  body: Readonly<Record<string, unknown>>,
+  resource: string,
+  known: readonly K[],
+): { ok: true; name: K } | Refusal => {
+  const name = body['operationName'];
+  if (name === undefined) return refuse.missingParameter('operationName');
+  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
+  if (!(known as readonly string[]).includes(name)) return refuse.unknownOperation(name, resource, known);
+  return { ok: true, name: name as K };
+};

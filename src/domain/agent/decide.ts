@@ -5,7 +5,7 @@
  */
 import Type, { type Static } from 'typebox';
 import type { Actor } from '../actor.js';
-import { compileParams } from '../params.js';
+import { compileParams, operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
 import { CHANNELS, type AgentSession, type AgentState, type ChannelName } from './model.js';
 
@@ -39,10 +39,9 @@ export const decideSession = (
   body: Readonly<Record<string, unknown>>,
   now: number,
 ): AgentChange | Refusal => {
-  const name = body['operationName'];
-  if (name === undefined) return refuse.missingParameter('operationName');
-  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
-  if (!(SESSION_OPERATIONS as readonly string[]).includes(name)) return refuse.unknownOperation(name, '/me', SESSION_OPERATIONS);
+  const op = operationNameOf(body, '/me', SESSION_OPERATIONS);
+  if (!op.ok) return op;
+  const name = op.name;
   if (!isAgent(actor)) return refuse.missingRole(name, ['ROLE_AGENT', 'ROLE_SUPERVISOR']);
   if (name === 'EndContactCenterSession') {
     if (session.channels === null) return refuse.invalidState('you have no contact-center session to end');
@@ -74,10 +73,9 @@ export const decideChannel = (
   now: number,
 ): AgentChange | Refusal => {
   if (!(CHANNELS as readonly string[]).includes(channel)) return refuse.notFound('channel', channel);
-  const name = body['operationName'];
-  if (name === undefined) return refuse.missingParameter('operationName');
-  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
-  if (!(CHANNEL_OPERATIONS as readonly string[]).includes(name)) return refuse.unknownOperation(name, `channel ${channel}`, CHANNEL_OPERATIONS);
+  const op = operationNameOf(body, `channel ${channel}`, CHANNEL_OPERATIONS);
+  if (!op.ok) return op;
+  const name = op.name;
   const feature = channel === 'voice' ? 'api-voice' : 'api-multimedia';
   if (!actor.features.includes(feature)) return refuse.missingFeature(name, feature);
   const current = session.channels?.[channel as ChannelName];

@@ -5,7 +5,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { hasFeature, hasRole, type Actor } from '../actor.js';
-import { compileParams } from '../params.js';
+import { compileParams, operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
 import type { MonitorMode } from '../voice/model.js';
 import type { AgentEvent } from './decide.js';
@@ -44,10 +44,9 @@ export const decideMonitoring = (
   devices: DeviceLookup,
   now: number,
 ): MonitoringChange | Refusal => {
-  const name = body['operationName'];
-  if (name === undefined) return refuse.missingParameter('operationName');
-  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
-  if (!(MONITORING_OPERATIONS as readonly string[]).includes(name)) return refuse.unknownOperation(name, 'a device', MONITORING_OPERATIONS);
+  const op = operationNameOf(body, 'a device', MONITORING_OPERATIONS);
+  if (!op.ok) return op;
+  const name = op.name;
   if (!hasRole(actor, 'ROLE_SUPERVISOR')) return refuse.missingRole(name, ['ROLE_SUPERVISOR']);
   if (!hasFeature(actor, MONITORING_FEATURE)) return refuse.missingFeature(name, MONITORING_FEATURE);
   const events: AgentEvent[] = [{ kind: 'agent', userId: actor.userId, channels: ['voice'] }];

@@ -3,13 +3,13 @@
  * 1/10 (parameters), 3 (policy), 2 (state). Capabilities come from the same checks.
  */
 import { hasFeature, type Actor } from '../actor.js';
+import { operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
 import { agentOf, type Chat } from './model.js';
 import {
   CHAT_CAPABILITY_ROWS,
   CHAT_OPERATIONS,
   chatOperations,
-  isChatOperation,
   statesOf,
   type ChatChange,
   type ChatContext,
@@ -52,10 +52,9 @@ export const decideChat = (
 ): ChatChange | Refusal => {
   const ctx = chatContextFor(chat, actor, chatId, directory);
   if ('ok' in ctx) return ctx;
-  const name = body['operationName'];
-  if (name === undefined) return refuse.missingParameter('operationName');
-  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
-  if (!isChatOperation(name)) return refuse.unknownOperation(name, 'a chat', CHAT_OPERATIONS);
+  const op = operationNameOf(body, 'a chat', CHAT_OPERATIONS);
+  if (!op.ok) return op;
+  const name = op.name;
   if (!hasFeature(actor, CHAT_FEATURE)) return refuse.missingFeature(name, CHAT_FEATURE);
   const params = chatOperations[name].params(body);
   if (params.ok === false) return params;

@@ -7,7 +7,7 @@
 import Type, { type Static } from 'typebox';
 import { hasFeature, hasRole, type Actor } from '../actor.js';
 import { MONITORING_FEATURE } from '../agent/monitoring.js';
-import { compileParams } from '../params.js';
+import { compileParams, operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
 import { CHAT_FEATURE } from './decide.js';
 import { agentOf, appendMessage, isEngaged, SUPERVISOR_MODES, type Chat, type ChatAgent, type SupervisorMode } from './model.js';
@@ -31,9 +31,8 @@ export const decideIntrude = (
   // The chat must be one the named agent is handling; otherwise, to this URL, it does not exist.
   const handler = chat ? agentOf(chat, agentUserId) : undefined;
   if (!chat || !handler || !isEngaged(handler)) return refuse.notFound('chat', `${agentUserId}/chats/${chatId}`);
-  const name = body['operationName'];
-  if (name === undefined) return refuse.missingParameter('operationName');
-  if (name !== 'Intrude') return refuse.unknownOperation(String(name), `a user's chat`, ['Intrude']);
+  const op = operationNameOf(body, `a user's chat`, ['Intrude']);
+  if (!op.ok) return op;
   if (!hasRole(actor, 'ROLE_SUPERVISOR')) return refuse.missingRole('Intrude', ['ROLE_SUPERVISOR']);
   for (const feature of [CHAT_FEATURE, MONITORING_FEATURE] as const) if (!hasFeature(actor, feature)) return refuse.missingFeature('Intrude', feature);
   const params = intrudeParams(body);

@@ -348,4 +348,3 @@ export const statesOf = (name: ChatOperation): readonly ChatAgentState[] => {
 };
 
 export const chatOperations: Readonly<Record<ChatOperation, OperationSpec<unknown>>> = specs;
-export const isChatOperation = (name: string): name is ChatOperation => Object.prototype.hasOwnProperty.call(specs, name);

@@ -4,11 +4,11 @@
  * 1/10 (parameters), 3 (policy), 2 (state) — so the first that applies wins.
  */
 import { hasFeature, type Actor } from '../actor.js';
+import { operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
 import { partyOf, realParties, syncMonitors, type Call, type Monitor } from './model.js';
 import {
   VOICE_CALL_OPERATIONS,
-  isVoiceCallOperation,
   voiceOperations,
   type DnDirectory,
   type VoiceCallOperation,
@@ -71,10 +71,9 @@ export const voiceCapabilities = (ctx: VoiceContext): VoiceCallOperation[] =>
 export const decideVoice = (world: VoiceWorld, request: VoiceRequest, env: VoiceEnv): VoiceChange | Refusal => {
   const ctx = contextFor(world, request.actor, request.callId);
   if ('ok' in ctx) return ctx;
-  const name = request.body['operationName'];
-  if (name === undefined) return refuse.missingParameter('operationName');
-  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
-  if (!isVoiceCallOperation(name)) return refuse.unknownOperation(name, 'a call', VOICE_CALL_OPERATIONS);
+  const op = operationNameOf(request.body, 'a call', VOICE_CALL_OPERATIONS);
+  if (!op.ok) return op;
+  const name = op.name;
   const spec = voiceOperations[name];
   if (!hasFeature(ctx.actor, spec.feature)) return refuse.missingFeature(name, spec.feature);
   const params = spec.params(request.body);

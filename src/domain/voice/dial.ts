@@ -1,7 +1,7 @@
 /** Dial: POST /api/v2/me/devices/{id}/calls — the one voice operation that creates a call. */
 import Type, { type Static } from 'typebox';
 import { hasFeature, type Actor } from '../actor.js';
-import { compileParams } from '../params.js';
+import { compileParams, operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
 import type { Call } from './model.js';
 import type { DnDirectory, VoiceChange, VoiceEnv } from './operations.js';
@@ -24,10 +24,8 @@ export const decideDial = (
   directory: DnDirectory,
   env: VoiceEnv,
 ): VoiceChange | Refusal => {
-  const name = body['operationName'];
-  if (name === undefined) return refuse.missingParameter('operationName');
-  if (typeof name !== 'string') return refuse.invalidParameter('operationName', 'must be a string');
-  if (name !== 'Dial') return refuse.unknownOperation(name, `a device's calls`, DEVICE_CALL_OPERATIONS);
+  const op = operationNameOf(body, `a device's calls`, DEVICE_CALL_OPERATIONS);
+  if (!op.ok) return op;
   if (!hasFeature(actor, 'api-voice')) return refuse.missingFeature('Dial', 'api-voice');
   const params = dialParams(body);
   if (params.ok === false) return params;

@@ -501,5 +501,3 @@ function initiateConsultation(ctx: VoiceContext, p: Static<typeof DestinationPar
 
 export const voiceOperations: Readonly<Record<VoiceCallOperation, OperationSpec<unknown>>> = specs;
 
-export const isVoiceCallOperation = (name: string): name is VoiceCallOperation =>
-  Object.prototype.hasOwnProperty.call(specs, name);
