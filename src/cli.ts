@@ -4,6 +4,8 @@ import pino from 'pino';
 import { parseServeConfig, type ServeConfig } from './config.js';
 import { DirectoryError, demoDirectory, loadDirectoryFile } from './directory/directory.js';
 import { startServer } from './server.js';
+import { COMPLY_USAGE, parseComplyConfig } from './comply/config.js';
+import { runComply } from './comply/run.js';
 import { loadRulesFile, RulesError, type ComplianceRule } from './domain/compliance/rules.js';
 
 const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml]`;
@@ -65,12 +67,16 @@ const serve = async (config: ServeConfig) => {
 };
 
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'serve') {
+if (command === 'comply') {
+  const parsed = parseComplyConfig(rest, process.env);
+  if (!parsed.ok) die(`${parsed.error}\n${COMPLY_USAGE}`);
+  else process.exit(await runComply(parsed.config, (line) => process.stdout.write(`${line}\n`)));
+} else if (command === 'serve') {
   const parsed = parseServeConfig(rest, process.env);
   if (!parsed.ok) die(`${parsed.error}\n${USAGE}`);
   else await serve(parsed.config);
 } else if (command === undefined || command === '--help' || command === '-h') {
-  process.stdout.write(`${USAGE}\n`);
+  process.stdout.write(`${USAGE}\n${COMPLY_USAGE}\n`);
 } else {
   die(`unknown command '${command}'\n${USAGE}`);
 }

@@ -189,6 +189,29 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
 
     registerChatRoutes(plain, { engine, store, chatDirectory: deps.chatDirectory, urls, operationBody });
 
+    // Users by user name or phone number (GWS's Users API filters the collection this way).
+    api.get(
+      '/users',
+      { schema: { querystring: Type.Object({ userName: Type.Optional(Type.String({ maxLength: 256 })), phoneNumber: Type.Optional(Type.String({ maxLength: 64 })) }) } },
+      async (request) => {
+        const { userName, phoneNumber } = request.query;
+        const matches = directory.users.filter(
+          (u) => (userName === undefined || u.userName === userName) && (phoneNumber === undefined || u.phoneNumber === phoneNumber),
+        );
+        return { statusCode: 0, users: matches.map((u) => userView(urls, u)) };
+      },
+    );
+
+    // A user's devices, so that a supervisor (or an orchestrator) can name one in targetDeviceUri.
+    api.get('/users/:id/devices', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const user = directory.byId(request.params.id);
+      if (!user) {
+        const { status, body } = fail(refuse.notFound('user', request.params.id));
+        return reply.code(status).send(body);
+      }
+      return { statusCode: 0, devices: user.deviceId ? [deviceView(urls, user, store.getAgentSession(user.id))] : [] };
+    });
+
     api.get('/users/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
       const user = directory.byId(request.params.id);
       if (!user) {
