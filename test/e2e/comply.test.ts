@@ -45,6 +45,8 @@ describe('conclave comply', () => {
     await b.op(callId, 'Answer');
     await a.op(callId, 'SingleStepConference', { destination: { phoneNumber: '15002' } });
     await c.op(callId, 'Answer');
+    // Let the conference's own notifications land before a test marks where it starts reading.
+    await la.settle(0, 150);
     return callId;
   };
 
