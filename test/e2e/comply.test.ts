@@ -41,7 +41,10 @@ describe('conclave comply', () => {
   /** 15000 ↔ 15001, then 15002 conferenced in: returns the call id. */
   const conference = async () => {
     await a.dial('15001');
-    const callId = (await b.get('/api/v2/me/calls')).body.uris.at(-1).split('/').pop() as string;
+    const ringing = (await b.get('/api/v2/me/calls?fields=*')).body.calls.find(
+      (x: any) => x.state === 'Ringing' && x.participants.some((p: any) => p.phoneNumber === '15000'),
+    );
+    const callId = ringing.id as string;
     await b.op(callId, 'Answer');
     await a.op(callId, 'SingleStepConference', { destination: { phoneNumber: '15002' } });
     await c.op(callId, 'Answer');
@@ -71,6 +74,7 @@ describe('conclave comply', () => {
     const device = (await gws(server.url, 'super15010').get('/api/v2/me/devices?fields=*')).body.devices[0];
     assert.equal(device.supervisorMonitoringState, undefined, 'monitoring stopped');
     await a.op(callId, 'Hangup');
+    await d.op((await d.get('/api/v2/me/calls')).body.uris[0].split('/').pop(), 'Hangup');
   });
 
   it('Cloud backend: ejects with the official SDK (PATCH participant disconnected)', async () => {
