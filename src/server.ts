@@ -67,6 +67,7 @@ const chatDirectoryOf = (directory: Directory, store: Store) => {
     chatUser,
     nicknameOf: (userId: string) => chatUser(userId)?.nickname,
     hasChatSession: (userId: string) => store.getAgentSession(userId)?.channels?.chat !== undefined,
+    chatSessionUserIds: () => store.chatSessionUserIds(),
   };
 };
 

@@ -23,6 +23,22 @@ export const createApp = (logger: Logger) => {
     // Per-request log lines would cost more than the requests themselves; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: false } },
+    // Ids are validated by each route's schema (statusCode 10), not cut off by the router at 100;
+    // Node's 16 KiB header limit (431) bounds the URL as a whole.
+    routerOptions: { maxParamLength: 16_384 },
+    // Errors raised before routing (a malformed URL escape) answer in the GWS shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const raw = reply as unknown as { code(n: number): { send(body: unknown): void } };
+      raw.code(error.statusCode ?? 400).send({ statusCode: 10, statusMessage: `the request URL is not valid: ${error.message}` });
+    },
+    // A request the HTTP parser rejects (header or URL too large, malformed) never reaches Fastify.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({ statusCode: 10, statusMessage: status === 431 ? 'request headers (or URL) are too large' : 'malformed HTTP request' });
+      if (socket.writable)
+        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      else socket.destroy();
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // GWS speaks JSON: a text/plain body is an unsupported media type (415), not a string to parse.

@@ -43,6 +43,22 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
 
   const sessionsByUser = new Map<string, Set<ServerSession>>();
   const sessionsById = new Map<string, ServerSession>();
+  const ownerOf = new Map<string, string>();
+
+  /**
+   * A clientId is not a credential: every Bayeux request is authenticated like any /api/v2
+   * request, and a message naming a session that belongs to someone else (or sent with no valid
+   * credentials) is made to name no session, so the server answers 402::session_unknown and
+   * delivers nothing of the owner's.
+   */
+  const guardSessions = (request: IncomingMessage, messages: BayeuxMessage[]) => {
+    const user = options.authenticate(request.headers);
+    for (const message of messages) {
+      if (typeof message.clientId !== 'string') continue;
+      const owner = ownerOf.get(message.clientId);
+      if (owner !== undefined && owner !== user?.id) message.clientId = 'not-yours';
+    }
+  };
 
   /**
    * cometd-nodejs-server 1.2.1 finds a session only through its browser cookie, so two clients
@@ -74,8 +90,10 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
       sessions.add(session);
       sessionsByUser.set(user.id, sessions);
       sessionsById.set(session.id, session);
+      ownerOf.set(session.id, user.id);
       session.addListener('removed', () => {
         sessionsById.delete(session.id);
+        ownerOf.delete(session.id);
         sessions.delete(session);
         if (sessions.size === 0) sessionsByUser.delete(user.id);
       });
@@ -89,8 +107,17 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
 
   return {
     handle(request, response) {
+      const messages = bayeuxMessages(request.body);
+      if (typeof messages === 'string') return refuseBody(response, messages);
+      request.body = messages;
+      guardSessions(request, messages);
       routeByClientId(request);
-      server.handle(request, response);
+      try {
+        server.handle(request, response);
+      } catch (error) {
+        // The CometD server assumes well-formed input; whatever still trips it is the client's.
+        if (!response.headersSent) refuseBody(response, `the Bayeux message could not be processed: ${(error as Error).message}`);
+      }
     },
     deliver(userId, channel, data) {
       for (const session of sessionsByUser.get(userId) ?? []) session.deliver(null, channel, data);
@@ -107,6 +134,50 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
       server.close();
     },
   };
+};
+
+interface BayeuxMessage {
+  channel: string;
+  clientId?: unknown;
+  [key: string]: unknown;
+}
+
+/** Deepest nesting a Bayeux message may have (the CometD server serializes it recursively). */
+const MAX_DEPTH = 32;
+
+const depthOf = (value: unknown): number => {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+};
+
+/**
+ * A Bayeux request body as the CometD server expects it: one message object or an array of them,
+ * each with a string channel, nesting bounded, a handshake alone in its request. Anything else is
+ * the reason to refuse it (a string), rather than a request left unanswered.
+ */
+const bayeuxMessages = (body: unknown): BayeuxMessage[] | string => {
+  const list = Array.isArray(body) ? body : [body];
+  if (list.length === 0) return 'a Bayeux request needs at least one message';
+  for (const m of list)
+    if (typeof m !== 'object' || m === null || Array.isArray(m) || typeof (m as { channel?: unknown }).channel !== 'string')
+      return 'every Bayeux message must be an object with a string channel';
+  if (depthOf(list) > MAX_DEPTH) return `a Bayeux message may be nested at most ${MAX_DEPTH} levels deep`;
+  if (list.length > 1 && list.some((m) => (m as BayeuxMessage).channel === '/meta/handshake')) return 'a handshake must be sent alone';
+  return list as BayeuxMessage[];
+};
+
+const refuseBody = (response: ServerResponse, why: string) => {
+  response.statusCode = 400;
+  response.setHeader('content-type', 'application/json');
+  response.end(JSON.stringify({ statusCode: 10, statusMessage: why }));
 };
 
 /** The CometD server's default browser cookie name. */

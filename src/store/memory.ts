@@ -65,6 +65,7 @@ export const createMemoryStore = (): Store => {
     liveCallIds: () => [...new Set([...callsByDn.values()].flatMap((ids) => [...ids]))],
     getAgentSession: (userId) => sessions.get(userId),
     monitorsOf: (dn) => [...(monitorsByDn.get(dn) ?? [])].flatMap((id) => monitorOf(sessions.get(id) as AgentSession) ?? []),
+    chatSessionUserIds: () => [...sessions.values()].filter((s) => s.channels?.chat !== undefined).map((s) => s.userId),
     readyChatAgents: () =>
       [...sessions.values()].flatMap((s) => {
         const since = chatReadySince(s);

@@ -40,6 +40,8 @@ export interface Store {
   getAgentSession(userId: string): AgentSession | undefined;
   /** Supervisors who monitor this DN. */
   monitorsOf(dn: string): Monitor[];
+  /** Users whose contact-center session includes the chat channel (Ready or not). */
+  chatSessionUserIds(): string[];
   /** Agents Ready on the chat channel. */
   readyChatAgents(): ReadyAgent[];
   getChat(id: string): Chat | undefined;

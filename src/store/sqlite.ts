@@ -23,7 +23,7 @@ import {
   type Store,
 } from './port.js';
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE calls (
@@ -80,6 +80,10 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX compliance_audit_user_time ON compliance_audit (user_id, time);
    CREATE INDEX compliance_audit_time ON compliance_audit (time);`,
+  // 5: who is logged in on the chat channel (whom Invite, Consult and Transfer can reach).
+  `ALTER TABLE agent_sessions ADD COLUMN chat_on INTEGER NOT NULL DEFAULT 0;
+   UPDATE agent_sessions SET chat_on = 1 WHERE json_extract(body, '$.channels.chat') IS NOT NULL;
+   CREATE INDEX agent_sessions_chat_on ON agent_sessions (chat_on) WHERE chat_on = 1;`,
 ];
 
 export const openSqliteStore = (path: string): Store => {
@@ -110,10 +114,11 @@ export const openSqliteStore = (path: string): Store => {
     liveCallIds: db.prepare<[], { call_id: string }>('SELECT DISTINCT call_id FROM call_presence'),
     getSession: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE user_id = ?'),
     upsertSession: db.prepare(
-      `INSERT INTO agent_sessions (user_id, version, body, chat_ready_since, monitors_dn) VALUES (@id, @next, @body, @ready, @monitors)
-       ON CONFLICT (user_id) DO UPDATE SET version = @next, body = @body, chat_ready_since = @ready, monitors_dn = @monitors
+      `INSERT INTO agent_sessions (user_id, version, body, chat_ready_since, monitors_dn, chat_on) VALUES (@id, @next, @body, @ready, @monitors, @chatOn)
+       ON CONFLICT (user_id) DO UPDATE SET version = @next, body = @body, chat_ready_since = @ready, monitors_dn = @monitors, chat_on = @chatOn
        WHERE agent_sessions.version = @expected`,
     ),
+    chatOn: db.prepare<[], { user_id: string }>('SELECT user_id FROM agent_sessions WHERE chat_on = 1'),
     readyChat: db.prepare<[], { user_id: string; chat_ready_since: number }>(
       'SELECT user_id, chat_ready_since FROM agent_sessions WHERE chat_ready_since IS NOT NULL',
     ),
@@ -164,6 +169,7 @@ export const openSqliteStore = (path: string): Store => {
       body: JSON.stringify(next),
       ready: chatReadySince(next),
       monitors: next.monitoring?.targetDn ?? null,
+      chatOn: next.channels?.chat !== undefined ? 1 : 0,
     });
     // An insert over an existing row with version 0 expected, or an update that matched no
     // version, changes nothing: someone else won.
@@ -199,6 +205,7 @@ export const openSqliteStore = (path: string): Store => {
     liveCallIds: () => q.liveCallIds.all().map((r) => r.call_id),
     getAgentSession: (userId) => parse<AgentSession>(q.getSession.get(userId)),
     monitorsOf: (dn) => q.monitorsOf.all(dn).flatMap((row) => monitorOf(JSON.parse(row.body) as AgentSession) ?? []),
+    chatSessionUserIds: () => q.chatOn.all().map((r) => r.user_id),
     readyChatAgents: () => q.readyChat.all().map((r) => ({ userId: r.user_id, since: r.chat_ready_since })),
     getChat: (id) => parse<Chat>(q.getChat.get(id)),
     chatsOfAgent: (userId) => q.chatsOf.all(userId).map((row) => JSON.parse(row.body) as Chat),

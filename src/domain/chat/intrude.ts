@@ -45,8 +45,8 @@ export const decideIntrude = (
   const mode = params.value.supervisorVisibilityMode as SupervisorMode;
   const supervisor: ChatAgent = {
     userId: actor.userId,
-    participantId: env.newParticipantId(),
-    seq: Math.max(chat.customer.seq, ...chat.agents.map((a) => a.seq)) + 1,
+    participantId: existing?.participantId ?? env.newParticipantId(),
+    seq: existing?.seq ?? Math.max(chat.customer.seq, ...chat.agents.map((a) => a.seq)) + 1,
     nickname: user?.nickname ?? actor.userName,
     state: 'Chatting',
     visibility: SUPERVISOR_MODES[mode],

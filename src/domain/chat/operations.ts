@@ -65,6 +65,8 @@ export interface ChatDirectory {
   chatUser(userId: string): { readonly id: string; readonly nickname: string } | undefined;
   /** True when the user has a contact-center session with the chat channel (Ready or not). */
   hasChatSession(userId: string): boolean;
+  /** Every user with such a session: whom Invite and Consult could reach. */
+  chatSessionUserIds(): readonly string[];
 }
 
 export interface ChatContext {
@@ -137,8 +139,11 @@ const textOnly = compile(TextOnly, true);
 // ---- Helpers -------------------------------------------------------------------------------
 const ok = (chat: Chat): ChatChange => ({ ok: true, chat });
 
-/** Appends the requester's optional text (visible to all) from a text-group operation. */
-const withText = (chat: Chat, ctx: ChatContext, p: TextGroupParams, now: number, visibility: Visibility = 'All'): Chat =>
+/**
+ * Appends the requester's optional text from a text-group operation, visible as the requester is
+ * (a consultant's parting words never reach the customer).
+ */
+const withText = (chat: Chat, ctx: ChatContext, p: TextGroupParams, now: number, visibility: Visibility = ctx.self.visibility): Chat =>
   p.text === undefined
     ? chat
     : appendMessage(chat, {
@@ -163,6 +168,16 @@ const needsOtherAgents = (ctx: ChatContext): string | null =>
 const customerPresent = (ctx: ChatContext): string | null =>
   ctx.chat.endedAt === null ? null : `chat ${ctx.chat.id} has ended for the customer`;
 
+/** Invite and Consult need someone to offer the chat to: an agent logged in on chat, not in it. */
+const someoneToOffer = (ctx: ChatContext): string | null => {
+  const present = customerPresent(ctx);
+  if (present) return present;
+  const free = ctx.directory
+    .chatSessionUserIds()
+    .some((id) => id !== ctx.self.userId && ctx.directory.chatUser(id) !== undefined && !isEngaged(agentOf(ctx.chat, id) ?? ({ state: 'Completed' } as ChatAgent)));
+  return free ? null : 'no other agent with a chat session is free to join this chat';
+};
+
 /** Resolves targetUri/targetPath to a user id: neither given is 1, an unreadable one is 10. */
 const resolveTarget = (p: { targetUri?: string; targetPath?: string }): string | Refusal => {
   const name = p.targetUri !== undefined ? 'targetUri' : 'targetPath';
@@ -185,8 +200,9 @@ const offer = (ctx: ChatContext, p: { targetUri?: string; targetPath?: string },
     return refuse.invalidState(`user ${targetId} has no contact-center session with the chat channel`);
   const agent: ChatAgent = {
     userId: targetId,
-    participantId: env.newParticipantId(),
-    seq: Math.max(ctx.chat.customer.seq, ...ctx.chat.agents.map((a) => a.seq)) + 1,
+    // One who comes back keeps their participant: the transcript's earlier messages stay theirs.
+    participantId: existing?.participantId ?? env.newParticipantId(),
+    seq: existing?.seq ?? Math.max(ctx.chat.customer.seq, ...ctx.chat.agents.map((a) => a.seq)) + 1,
     nickname: user.nickname,
     state: 'Invited',
     visibility: via === 'consult' ? 'Agents' : 'All',
@@ -244,7 +260,7 @@ const specs: { [K in ChatOperation]: OperationSpec<any> } = {
   },
   Invite: {
     params: compile(op({ ...Target })),
-    when: customerPresent,
+    when: someoneToOffer,
     apply: (ctx, p, env) => {
       const offered = offer(ctx, p, 'invite', env);
       return 'ok' in offered ? offered : ok(offered);
@@ -252,7 +268,7 @@ const specs: { [K in ChatOperation]: OperationSpec<any> } = {
   },
   Consult: {
     params: compile(op({ ...Target })),
-    when: customerPresent,
+    when: someoneToOffer,
     apply: (ctx, p, env) => {
       const offered = offer(ctx, p, 'consult', env);
       return 'ok' in offered ? offered : ok(offered);

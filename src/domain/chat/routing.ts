@@ -17,10 +17,12 @@ export const pickAgent = (chat: Chat, candidates: readonly RoutingCandidate[]): 
     .sort((a, b) => a.idleSince - b.idleSince || a.userId.localeCompare(b.userId))[0];
 
 export const offerToAgent = (chat: Chat, agent: RoutingCandidate, participantId: string, routedBy: string): Chat => {
+  // One who was in this chat before keeps their participant, so their earlier messages stay theirs.
+  const before = chat.agents.find((a) => a.userId === agent.userId);
   const offered: ChatAgent = {
     userId: agent.userId,
-    participantId,
-    seq: Math.max(chat.customer.seq, ...chat.agents.map((a) => a.seq)) + 1,
+    participantId: before?.participantId ?? participantId,
+    seq: before?.seq ?? Math.max(chat.customer.seq, ...chat.agents.map((a) => a.seq)) + 1,
     nickname: agent.nickname,
     state: 'Invited',
     visibility: 'All',
