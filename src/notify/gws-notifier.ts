@@ -21,6 +21,8 @@ import type { GwsChannel } from './cometd-hub.js';
 
 export interface Delivery {
   deliver(userId: string, channel: GwsChannel, data: unknown): void;
+  /** How many live sessions the user has: nobody listening, nothing to render. */
+  sessionCount(userId: string): number;
 }
 
 export interface GwsNotifierDeps {
@@ -37,8 +39,9 @@ export const createGwsNotifier = (deps: GwsNotifierDeps): EventSink => {
 
   const chatMessage = (event: ChatEvent, chats: Map<string, Chat>) => {
     const user = directory.byId(event.userId);
+    if (!user || delivery.sessionCount(user.id) === 0) return;
     const chat = chats.get(event.chatId) ?? store.getChat(event.chatId);
-    if (!user || !chat) return;
+    if (!chat) return;
     chats.set(chat.id, chat);
     const reference = event.referenceId !== undefined ? { referenceId: event.referenceId } : {};
     if (event.notificationType === 'NewMessages') {
@@ -63,8 +66,9 @@ export const createGwsNotifier = (deps: GwsNotifierDeps): EventSink => {
 
   const callMessage = (event: CallEvent, calls: Map<string, Call>, viewerCalls: (dn: string) => Map<string, Call>) => {
     const viewer = directory.byDn(event.dn);
+    if (!viewer || delivery.sessionCount(viewer.id) === 0) return;
     const call = calls.get(event.callId) ?? store.getCall(event.callId);
-    if (!viewer || !call) return;
+    if (!call) return;
     calls.set(call.id, call);
     const data = {
       notificationType: event.notificationType,
@@ -78,7 +82,7 @@ export const createGwsNotifier = (deps: GwsNotifierDeps): EventSink => {
 
   const agentMessages = (event: AgentEvent) => {
     const user = directory.byId(event.userId);
-    if (!user) return;
+    if (!user || delivery.sessionCount(user.id) === 0) return;
     const session = store.getAgentSession(user.id);
     if (event.channels.includes('voice') && user.deviceId)
       delivery.deliver(user.id, '/v2/me/devices', { messageType: 'DeviceStateChangeMessage', devices: [deviceView(urls, user, session)] });
