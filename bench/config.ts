@@ -1,0 +1,53 @@
+/**
+ * Sizes of the two modes. Quick proves every scenario end to end in under a minute (small
+ * numbers, short windows); full is the run docs/performance.md reports (about 6–8 minutes on a
+ * 2-core machine). All counts are bounded here and nowhere else.
+ */
+export interface BenchConfig {
+  readonly mode: 'quick' | 'full';
+  /** Worker threads holding the CometD sessions in the driver process. */
+  readonly cometdWorkers: number;
+  readonly throughput: {
+    readonly conferences: number;
+    readonly durationS: number;
+    readonly warmupS: number;
+    /** The same flow with no CometD session connected (0: skipped). */
+    readonly withoutSessionsS: number;
+  };
+  readonly latency: { readonly sessions: number; readonly rates: readonly number[]; readonly durationS: number; readonly warmupS: number };
+  readonly scale: {
+    readonly levels: readonly number[];
+    readonly sessions: number;
+    /** Closed-loop conferences run at each level to price an operation there. */
+    readonly flowConferences: number;
+    readonly flowDurationS: number;
+    /** Open-loop notification latency probe at each level. */
+    readonly latencyConferences: number;
+    readonly latencyRate: number;
+    readonly latencyDurationS: number;
+    /** How long the server is left idle before its idle event-loop delay is read. */
+    readonly idleWindowS: number;
+  };
+  readonly baselines: { readonly durationS: number; readonly latencyDurationS: number };
+  readonly profile: { readonly durationS: number };
+}
+
+export const QUICK: BenchConfig = {
+  mode: 'quick',
+  cometdWorkers: 1,
+  throughput: { conferences: 50, durationS: 4, warmupS: 1, withoutSessionsS: 0 },
+  latency: { sessions: 200, rates: [100, 500], durationS: 3, warmupS: 1 },
+  scale: { levels: [250, 1000], sessions: 200, flowConferences: 20, flowDurationS: 2, latencyConferences: 20, latencyRate: 200, latencyDurationS: 2, idleWindowS: 1 },
+  baselines: { durationS: 2, latencyDurationS: 2 },
+  profile: { durationS: 4 },
+};
+
+export const FULL: BenchConfig = {
+  mode: 'full',
+  cometdWorkers: 2,
+  throughput: { conferences: 200, durationS: 20, warmupS: 3, withoutSessionsS: 10 },
+  latency: { sessions: 1000, rates: [100, 250, 500, 750, 1000, 1500], durationS: 15, warmupS: 3 },
+  scale: { levels: [1000, 2500, 5000, 10000], sessions: 2000, flowConferences: 50, flowDurationS: 8, latencyConferences: 50, latencyRate: 300, latencyDurationS: 6, idleWindowS: 3 },
+  baselines: { durationS: 15, latencyDurationS: 10 },
+  profile: { durationS: 15 },
+};

@@ -1,0 +1,42 @@
+/** Starting the servers under test: Conclave as users run it, and the bare baselines. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BASELINE_SERVER, CLI } from '../paths.js';
+import { spawnServer, type ServerProcess } from './server-process.js';
+
+export interface Conclave extends ServerProcess {
+  /** Stops the server and deletes its SQLite data folder. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * `node cli.js serve --port 0 --data <tmp>/conclave.db --directory FILE --log-level warn`: a real
+ * SQLite file (WAL) in a fresh temp folder, so every scenario starts from an empty store.
+ */
+export const startConclave = async (directoryFile: string, nodeArgs: readonly string[] = []): Promise<Conclave> => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-bench-'));
+  try {
+    const server = await spawnServer({
+      script: CLI,
+      args: ['serve', '--port', '0', '--data', join(dir, 'conclave.db'), '--directory', directoryFile, '--log-level', 'warn'],
+      nodeArgs,
+      ready: /conclave listening on (\S+)/,
+    });
+    return {
+      ...server,
+      dispose: async () => {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+};
+
+export type BaselineKind = 'node' | 'fastify' | 'cometd';
+
+export const startBaseline = (kind: BaselineKind): Promise<ServerProcess> =>
+  spawnServer({ script: BASELINE_SERVER, args: [kind], ready: /baseline listening on (\S+)/ });

@@ -1,0 +1,331 @@
+/**
+ * docs/performance.md and its SVG plot, generated from one run's results. Everything but the
+ * analysis section is regenerated on every full run; the analysis (the "why", written by a
+ * person from the profile and the figures) is kept between its markers.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { BenchResults } from './results.js';
+import type { LatencyStep } from './scenarios/notify-latency.js';
+import { lineChart } from './svg.js';
+
+const ANALYSIS_START = '<!-- analysis:start -->';
+const ANALYSIS_END = '<!-- analysis:end -->';
+const DEFAULT_ANALYSIS = `${ANALYSIS_START}\n_No analysis written yet for this run._\n${ANALYSIS_END}`;
+
+const MB = 2 ** 20;
+const mb = (bytes: number) => (bytes / MB).toFixed(1);
+const n = (x: number | undefined, digits = 1) => (x === undefined ? '–' : x.toFixed(digits));
+const int = (x: number | undefined) => (x === undefined ? '–' : Math.round(x).toLocaleString('en'));
+/** A Markdown table; columns are right-aligned (figures) unless `textColumns` says otherwise. */
+const table = (head: readonly string[], rows: readonly (readonly string[])[], textColumns = 1) =>
+  [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i < textColumns ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+export const writeReport = (r: BenchResults, docPath: string, svgPath: string): void => {
+  mkdirSync(dirname(docPath), { recursive: true });
+  writeFileSync(svgPath, latencyChart(r));
+  const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
+  const start = previous.indexOf(ANALYSIS_START);
+  const end = previous.indexOf(ANALYSIS_END);
+  const analysis = start >= 0 && end > start ? previous.slice(start, end + ANALYSIS_END.length) : DEFAULT_ANALYSIS;
+  writeFileSync(docPath, render(r, analysis, basename(svgPath)));
+};
+
+/** Mean of "other" cores and CPU pressure over every measured window of the run. */
+const machineContention = (r: BenchResults) => {
+  const windows = [
+    r.baselines.node?.cpu,
+    r.baselines.fastify?.cpu,
+    r.throughput?.cpu,
+    r.throughputWithoutSessions?.cpu,
+    ...(r.baselines.cometd?.steps ?? []).map((s) => s.cpu),
+    ...(r.latency?.steps ?? []).map((s) => s.cpu),
+    ...(r.scale?.levels ?? []).flatMap((l) => [l.flowCpu, l.latency.cpu]),
+  ].filter((c): c is NonNullable<typeof c> => c !== undefined);
+  if (windows.length === 0) return undefined;
+  const mean = (f: (c: (typeof windows)[number]) => number) => windows.reduce((sum, c) => sum + f(c), 0) / windows.length;
+  return { other: mean((c) => c.other), pressure: mean((c) => c.cpuPressurePct ?? 0) };
+};
+
+/** CPU µs per request of each server, from its cores and rate in this run. */
+const costBudget = (r: BenchResults) => {
+  const t = r.throughput;
+  const node = r.baselines.node;
+  const fastify = r.baselines.fastify;
+  const cometd = r.baselines.cometd?.steps.filter((s) => s.skipped === 0).at(-1);
+  if (!t || !node || !fastify || !cometd) return undefined;
+  const us = (cores: number, rate: number) => (cores * 1e6) / rate;
+  const nodeUs = us(node.cpu.server, node.requestsPerSec);
+  const perTrigger = us(cometd.cpu.server, cometd.achievedRate);
+  return {
+    conclave: us(t.cpu.server, t.flow.requestsPerSec),
+    withoutSessions: r.throughputWithoutSessions ? us(r.throughputWithoutSessions.cpu.server, r.throughputWithoutSessions.flow.requestsPerSec) : undefined,
+    node: nodeUs,
+    nodeRps: node.requestsPerSec,
+    nodeCores: node.cpu.server,
+    fastify: us(fastify.cpu.server, fastify.requestsPerSec),
+    cometdPerDelivery: Math.max(0, (perTrigger - nodeUs) / 3),
+    cometdRate: cometd.targetRate,
+    notificationsPerRequest: t.notifications.received / t.flow.requests,
+  };
+};
+
+export const latencyChart = (r: BenchResults): string => {
+  const pts = (steps: readonly LatencyStep[] | undefined, key: 'p50' | 'p99') => (steps ?? []).map((s) => ({ x: s.targetRate, y: s.notificationMs[key] }));
+  return lineChart({
+    title: `Notification latency against load (${r.latency?.sessions ?? '?'} CometD sessions)`,
+    xLabel: 'operations per second (open loop)',
+    yLabel: 'send → CometD arrival (ms, log scale)',
+    series: [
+      { name: 'Conclave p99', color: '#d62728', points: pts(r.latency?.steps, 'p99') },
+      { name: 'Conclave p50', color: '#1f77b4', points: pts(r.latency?.steps, 'p50') },
+      { name: 'bare CometD p99', color: '#ff9896', dashed: true, points: pts(r.baselines.cometd?.steps, 'p99') },
+      { name: 'bare CometD p50', color: '#9ecae1', dashed: true, points: pts(r.baselines.cometd?.steps, 'p50') },
+    ],
+    target: { y: 10, label: 'target: p99 ≤ 10 ms at 500 ops/s' },
+  });
+};
+
+const render = (r: BenchResults, analysis: string, svgName: string): string => {
+  const m = r.machine;
+  const out: string[] = [];
+  const resultsFile = `bench/results/${r.startedAt.replace(/[:.]/g, '-')}${r.mode === 'quick' ? '-quick' : ''}.json`;
+  out.push('# Conclave performance');
+  out.push('');
+  out.push(`<!-- Generated by \`npm run bench\` (bench/report.ts) from ${resultsFile}. Edit only the analysis section: the rest is rewritten by every full run. -->`);
+  out.push('');
+  out.push(
+    `Run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, **${r.mode}** mode, ${Math.round(r.durationS)} s. Machine: ${m.cpuCount} × ${m.cpuModel}, ${(m.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}, Node ${m.node}. ` +
+      `Packages: ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}. All figures: [${resultsFile}](../${resultsFile}).`,
+  );
+  out.push('');
+  out.push(
+    'Every server runs in its own process (Conclave exactly as users start it: `node dist/src/cli.js serve --port 0 --data <tmp>/conclave.db --directory <generated> --log-level warn`, SQLite in WAL mode on a temp file); ' +
+      'the driver is a second process on the same machine (autocannon for HTTP, the official `cometd` client with `cometd-nodejs-client`, ack extension, long polling, in worker threads). ' +
+      'Server and driver share the same cores; "other" is what the rest of the machine took during each measurement (in cores), and "CPU pressure" the share of the time some runnable task waited for a core (Linux PSI): near 0% means the measurement had the machine to itself.',
+  );
+  out.push('');
+  const contention = machineContention(r);
+  if (contention && (contention.other > 0.2 || contention.pressure > 50))
+    out.push(
+      `> **This run shared the machine**: other processes used ${n(contention.other, 2)} cores on average during the measurements and some task was waiting for a CPU ${Math.round(contention.pressure)}% of the time. ` +
+        'Throughput and tail latency are then lower bounds of what Conclave does on a quiet 2-core machine; CPU time per request (server cores ÷ rate) and memory are the figures least affected.\n',
+    );
+
+  out.push('## Targets');
+  out.push('');
+  out.push(
+    table(
+      ['Target', 'Measured', 'Verdict'],
+      r.verdicts.map((v) => [v.target, v.measured, v.met === null ? (v.gap ?? 'not judged') : v.met ? '**met**' : `**missed**: ${v.gap ?? ''}`]),
+      3,
+    ),
+  );
+  out.push('');
+  out.push('Why, for each one: see [Analysis](#analysis).');
+  out.push('');
+
+  const t = r.throughput;
+  out.push('## 1. Operation throughput');
+  out.push('');
+  if (t) {
+    const f = t.flow;
+    out.push(
+      `${f.connections} conferences in parallel (one autocannon connection each, closed loop, ${f.durationS} s), each running Dial → GET /me/calls (to learn the call id) → Answer → SingleStepConference → Answer → RemoveParticipantFromConference → Hangup, ` +
+        `with all ${t.sessions} parties' CometD sessions connected and receiving. **${int(f.requestsPerSec)} requests/s, ${n(f.conferencesPerSec)} conferences/s**; ` +
+        `${int(t.notifications.received)} notifications delivered (${int(t.notifications.perSec)}/s; ${int(t.notifications.expected)} expected from the answered operations${t.notifications.received >= t.notifications.expected ? ', all arrived' : `, **${int(t.notifications.expected - t.notifications.received)} missing**`}); ` +
+        `${f.non2xx} non-2xx, ${f.errors} errors. Server: ${n(t.cpu.server, 2)} cores (${n((t.cpu.server * 1e6) / f.requestsPerSec, 0)} µs of CPU per request), RSS ${mb(t.server.rssBytes)} MB, event-loop delay p99 ${n(t.server.probe.eventLoopDelayMs.p99)} ms; driver ${n(t.cpu.driver, 2)} cores; other processes ${n(t.cpu.other, 2)} cores; CPU pressure ${t.cpu.cpuPressurePct ?? '?'}%.`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['Operation', 'count', 'per s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'],
+        Object.entries(f.perOp).map(([op, s]) => [op, int(s.count), int(s.perSec), n(s.latencyMs.p50, 2), n(s.latencyMs.p90, 2), n(s.latencyMs.p99, 2), n(s.latencyMs.max, 1), String(s.errors)]),
+      ),
+    );
+    out.push('');
+  } else out.push('_Not measured in this run._\n');
+
+  out.push('### Against the baselines (same load: same connections and duration)');
+  out.push('');
+  const base = [r.baselines.node, r.baselines.fastify].filter((b): b is NonNullable<typeof b> => b !== undefined);
+  out.push(
+    table(
+      ['Server', 'req/s', 'p50 ms', 'p99 ms', 'server cores', 'CPU µs/request', 'RSS MB', 'Conclave ÷ it'],
+      [
+        ...(t ? [['Conclave, conference flow', int(t.flow.requestsPerSec), n(t.flow.latencyMs.p50, 0), n(t.flow.latencyMs.p99, 0), n(t.cpu.server, 2), n((t.cpu.server * 1e6) / t.flow.requestsPerSec, 0), mb(t.server.rssBytes), '1']] : []),
+        ...(r.throughputWithoutSessions
+          ? [[
+              'Conclave, same flow, no CometD session connected',
+              int(r.throughputWithoutSessions.flow.requestsPerSec),
+              n(r.throughputWithoutSessions.flow.latencyMs.p50, 0),
+              n(r.throughputWithoutSessions.flow.latencyMs.p99, 0),
+              n(r.throughputWithoutSessions.cpu.server, 2),
+              n((r.throughputWithoutSessions.cpu.server * 1e6) / r.throughputWithoutSessions.flow.requestsPerSec, 0),
+              '–',
+              t ? `${((100 * t.flow.requestsPerSec) / r.throughputWithoutSessions.flow.requestsPerSec).toFixed(1)}%` : '–',
+            ]]
+          : []),
+        ...base.map((b) => [
+          b.kind === 'node' ? 'bare node:http, same POST' : 'bare Fastify, same route',
+          int(b.requestsPerSec),
+          n(b.latencyMs.p50, 0),
+          n(b.latencyMs.p99, 0),
+          n(b.cpu.server, 2),
+          n((b.cpu.server * 1e6) / b.requestsPerSec, 0),
+          mb(b.rssBytes),
+          t ? `${((100 * t.flow.requestsPerSec) / b.requestsPerSec).toFixed(1)}%` : '–',
+        ]),
+      ],
+    ),
+  );
+  out.push('');
+  out.push('(autocannon reports whole milliseconds here; the per-operation table above is timed by the bench itself to the microsecond.)');
+  out.push('');
+  const budget = costBudget(r);
+  if (budget) {
+    out.push(
+      `Where a request's CPU goes (server CPU time per request = server cores ÷ requests/s): Conclave spends **${n(budget.conclave, 0)} µs** per flow request with the sessions connected` +
+        (budget.withoutSessions !== undefined ? ` and ${n(budget.withoutSessions, 0)} µs without them` : '') +
+        `. Each flow request causes ${n(budget.notificationsPerRequest, 2)} notifications on average, each one a held long poll answered and a new /meta/connect received; ` +
+        `the bare CometD server spends ${n(budget.cometdPerDelivery, 0)} µs per delivery (its CPU per trigger, minus a bare HTTP request, over the three deliveries, at ${budget.cometdRate} triggers/s), ` +
+        `so the fan-out alone costs about ${n(budget.notificationsPerRequest * budget.cometdPerDelivery, 0)} µs per flow request before Conclave does anything, against ${n(budget.node, 0)} µs for a whole bare node:http request. ` +
+        `A server that did nothing but Fastify routing plus that fan-out would reach about ${int(1e6 / (budget.fastify + budget.notificationsPerRequest * budget.cometdPerDelivery))} req/s per core; ` +
+        `40% of bare node:http at ${int(budget.nodeRps)} req/s (${n(budget.nodeCores, 2)} cores) needs ${int(0.4 * budget.nodeRps)} req/s.`,
+    );
+    out.push('');
+  }
+
+  out.push('## 2. Notification latency');
+  out.push('');
+  const l = r.latency;
+  const c = r.baselines.cometd;
+  if (l) {
+    out.push(
+      `Time from sending RemoveParticipantFromConference to the owner's ParticipantsUpdated arriving through the official CometD client, with ${l.sessions} CometD sessions connected ` +
+        `(${l.conferences} conferences, every party subscribed). Open loop: operations are due at the rate whatever the server does; every operation of the flow (Dial, Answer, SingleStepConference, Answer, Remove, Hangup) counts towards it, one in six is measured. ` +
+        `The bare CometD baseline is a cometd-nodejs-server (same options, same ack extension) whose every operation is an HTTP trigger delivering the seed's ParticipantsUpdated payload to the three parties, each one measured.`,
+    );
+    out.push('');
+    out.push(`![Notification latency against load](${svgName})`);
+    out.push('');
+    out.push(
+      table(
+        ['ops/s target', 'achieved', 'p50 ms', 'p99 ms', 'max ms', 'samples', 'missing', 'HTTP p50/p99 ms', 'bare CometD p50 / p99 ms', 'Conclave ÷ bare (p50, p99)', 'cores: server / driver / other', 'CPU pressure'],
+        l.steps.map((s) => {
+          const b = c?.steps.find((x) => x.targetRate === s.targetRate);
+          return [
+            int(s.targetRate),
+            int(s.achievedRate),
+            n(s.notificationMs.p50, 2),
+            n(s.notificationMs.p99, 2),
+            n(s.notificationMs.max, 1),
+            int(s.notificationMs.count),
+            String(s.missing),
+            `${n(s.httpMs.p50, 2)} / ${n(s.httpMs.p99, 1)}`,
+            b ? `${n(b.notificationMs.p50, 2)} / ${n(b.notificationMs.p99, 2)}` : '–',
+            b ? `×${n(s.notificationMs.p50 / b.notificationMs.p50, 1)}, ×${n(s.notificationMs.p99 / b.notificationMs.p99, 1)}` : '–',
+            `${n(s.cpu.server, 2)} / ${n(s.cpu.driver, 2)} / ${n(s.cpu.other, 2)}`,
+            `${s.cpu.cpuPressurePct ?? '–'}%`,
+          ];
+        }),
+      ),
+    );
+    out.push('');
+    out.push(`Server after the run: RSS ${mb(l.server.rssBytes)} MB, event-loop delay p99 ${n(l.server.probe.eventLoopDelayMs.p99)} ms, max ${n(l.server.probe.eventLoopDelayMs.max)} ms.${c ? ` Bare CometD with the same sessions: RSS ${mb(c.server.rssBytes)} MB.` : ''}`);
+    out.push('');
+  } else out.push('_Not measured in this run._\n');
+
+  out.push('## 3. Scale and memory');
+  out.push('');
+  const s = r.scale;
+  if (s) {
+    const first = s.levels[0];
+    const top = s.levels.at(-1);
+    out.push(
+      `Live calls grow step by step (each a distinct pair of agents, dialled and answered: two Established parties) with ${s.sessions} CometD sessions connected throughout. ` +
+        `At each level: RSS from /proc/<pid>/status (VmRSS), heap and event-loop delay from inside the server (a preloaded probe; idle = ${r.config.scale.idleWindowS} s with nothing but held long polls, load = during the flow run), ` +
+        `then ${r.config.scale.flowConferences} conferences of the throughput flow (closed loop, ${r.config.scale.flowDurationS} s) and ${r.config.scale.latencyRate} ops/s of the latency flow (open loop, ${r.config.scale.latencyDurationS} s). ` +
+        `With the sessions connected and no call: RSS ${mb(s.baseline.rssBytes)} MB, retained heap ${mb(s.baseline.probe.memory.heapUsed)} MB. ` +
+        `RSS (VmRSS, the target's measure) is read idle after the calls are set up and again after the level's load; peak is VmHWM; "retained heap" is the heap left after a full collection forced through the probe (RSS right after that collection: ${s.levels.map((x) => mb(x.rssAfterGcBytes)).join(', ')} MB: V8 keeps the freed pages).`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['live calls', 'RSS idle MB', 'RSS after load MB', 'peak RSS so far MB', 'retained heap MB', 'idle server cores', 'ELD p99 idle / load ms', 'flow req/s', 'server cores', 'CPU µs/request', 'Remove p50 / p99 ms', 'Dial p50 / p99 ms', 'notification p50 / p99 ms', 'other cores', 'CPU pressure'],
+        s.levels.map((x) => [
+          int(x.liveCalls),
+          mb(x.rssBytes),
+          mb(x.rssAfterLoadBytes),
+          mb(x.peakRssBytes),
+          mb(x.retainedHeapBytes),
+          n(x.idleCpu?.server, 3),
+          `${n(x.idle.eventLoopDelayMs.p99)} / ${n(x.underLoad.eventLoopDelayMs.p99)}`,
+          int(x.flow.requestsPerSec),
+          n(x.flowCpu.server, 2),
+          n((x.flowCpu.server * 1e6) / x.flow.requestsPerSec, 0),
+          `${n(x.flow.perOp['RemoveParticipantFromConference']?.latencyMs.p50, 2)} / ${n(x.flow.perOp['RemoveParticipantFromConference']?.latencyMs.p99, 1)}`,
+          `${n(x.flow.perOp['Dial']?.latencyMs.p50, 2)} / ${n(x.flow.perOp['Dial']?.latencyMs.p99, 1)}`,
+          `${n(x.latency.notificationMs.p50, 2)} / ${n(x.latency.notificationMs.p99, 1)}`,
+          `${n(x.flowCpu.other, 2)}`,
+          `${x.flowCpu.cpuPressurePct ?? '–'}%`,
+        ]),
+      ),
+    );
+    out.push('');
+    if (first && top && top.liveCalls > first.liveCalls)
+      out.push(
+        `Memory per live call between ${int(first.liveCalls)} and ${int(top.liveCalls)} calls: ${n((top.rssBytes - first.rssBytes) / (top.liveCalls - first.liveCalls) / 1024, 1)} KiB of RSS, ` +
+          `${n((top.retainedHeapBytes - first.retainedHeapBytes) / (top.liveCalls - first.liveCalls) / 1024, 2)} KiB of retained heap. ` +
+          `Set-up of the calls: ${s.levels.map((x) => `${int(x.liveCalls)} in ${x.setupSeconds} s${x.setupErrors ? ` (${x.setupErrors} failed)` : ''}`).join(', ')}.`,
+      );
+    out.push('');
+  } else out.push('_Not measured in this run._\n');
+
+  out.push('## 4. Baselines');
+  out.push('');
+  out.push(
+    'Measured in the same run on the same machine, each in its own process: a bare `node:http` server reading and parsing the same POST body and answering `{"statusCode":0}`; the same route on a bare Fastify app (Conclave\'s framework, no plugins, no logger); ' +
+      'a bare `cometd-nodejs-server` (Conclave\'s CometD server, with the same `maxSessionsPerBrowser: -1`, ack extension and clientId session routing) delivering the seed\'s ParticipantsUpdated payload on an HTTP trigger. Their figures are in the tables above, as ratios.',
+  );
+  out.push('');
+
+  const p = r.profile;
+  out.push('## CPU profile of the server during the throughput scenario');
+  out.push('');
+  if (p) {
+    out.push(
+      `\`node --cpu-prof\` on the Conclave process during a separate ${p.durationS} s throughput run (${int(p.requestsPerSec)} req/s and ${n(p.serverCores, 2)} server cores while profiled; ` +
+        `${n(p.totalMs / 1000, 1)} s of CPU sampled${p.windowed ? ' inside the measured run (start-up, connection and warm-up cut out by timestamp)' : ' over the whole process lifetime'}, idle time excluded). Self time by origin:`,
+    );
+    out.push('');
+    out.push(table(['Origin', 'self ms', 'share'], p.byOrigin.slice(0, 12).map((o) => [o.origin, n(o.selfMs, 0), `${n(o.selfPercent, 1)}%`])));
+    out.push('');
+    out.push('Top functions by self time:');
+    out.push('');
+    out.push(table(['Function', 'Where (compiled JS)', 'Origin', 'self ms', 'share'], p.top.slice(0, 20).map((e) => [`\`${e.function}\``, e.location ? `\`${e.location}\`` : '', e.origin, n(e.selfMs, 0), `${n(e.selfPercent, 1)}%`]), 3));
+    out.push('');
+  } else out.push('_No profile in this run (`--profile` to take one)._\n');
+
+  if (r.failures.length > 0) {
+    out.push('## Failures in this run');
+    out.push('');
+    for (const f of r.failures) out.push(`- ${f.scenario}: \`${f.error.split('\n')[0]}\``);
+    out.push('');
+  }
+
+  out.push('## Analysis');
+  out.push('');
+  out.push(analysis);
+  out.push('');
+  out.push('## Running it');
+  out.push('');
+  out.push(
+    '`npm run bench` builds and runs the full suite (about 7 minutes; it rewrites this file and `docs/' +
+      svgName +
+      '`); `node dist/bench/run.js --quick` proves every scenario end to end in under a minute and only writes a results file. Options: `--only baselines,throughput,latency,scale,profile`, `--profile`/`--no-profile`, `--docs`/`--no-docs`. ' +
+      `Sizes are in \`bench/config.ts\`. Results: \`bench/results/<timestamp>.json\` (machine, configuration, every figure, verdicts). Source: \`bench/\`.`,
+  );
+  out.push('');
+  return out.join('\n');
+};

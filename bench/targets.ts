@@ -1,0 +1,90 @@
+/**
+ * The issue's targets, judged from one run's figures. Pure: the same results always give the
+ * same verdicts, so the doc regenerated from a results file says what that run said.
+ */
+import type { BenchResults } from './results.js';
+
+export interface Verdict {
+  readonly id: 'throughput' | 'notification-latency' | 'memory' | 'flat-cost';
+  readonly target: string;
+  readonly measured: string;
+  /** null when this run could not judge it (quick mode sizes, or a scenario failed). */
+  readonly met: boolean | null;
+  /** How far from the target, when missed (or why it was not judged). */
+  readonly gap?: string;
+}
+
+const MB = 2 ** 20;
+
+const cpuUsPerRequest = (level: { flow: { requestsPerSec: number }; flowCpu: { server: number } }) => (level.flowCpu.server * 1e6) / level.flow.requestsPerSec;
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+export const judge = (r: BenchResults): Verdict[] => {
+  const verdicts: Verdict[] = [];
+
+  const node = r.baselines.node;
+  const flow = r.throughput?.flow;
+  if (node && flow) {
+    const ratio = flow.requestsPerSec / node.requestsPerSec;
+    verdicts.push({
+      id: 'throughput',
+      target: 'throughput ≥ 40% of bare node:http',
+      measured: `${Math.round(flow.requestsPerSec)} req/s vs ${Math.round(node.requestsPerSec)} req/s = ${pct(ratio)}`,
+      met: ratio >= 0.4,
+      ...(ratio < 0.4 ? { gap: `${pct(0.4 - ratio)} points short (needs ${Math.round(0.4 * node.requestsPerSec)} req/s, ${(0.4 / ratio).toFixed(2)}× the measured rate)` } : {}),
+    });
+  } else verdicts.push({ id: 'throughput', target: 'throughput ≥ 40% of bare node:http', measured: 'not measured', met: null, gap: 'a scenario failed' });
+
+  const latency = r.latency;
+  const at500 = latency?.steps.find((s) => s.targetRate === 500);
+  if (latency && at500) {
+    const full = latency.sessions >= 1000;
+    const ok = at500.notificationMs.p99 <= 10 && at500.missing === 0 && at500.achievedRate >= 475;
+    verdicts.push({
+      id: 'notification-latency',
+      target: 'notification p99 ≤ 10 ms at 500 ops/s with 1,000 CometD sessions',
+      measured: `p99 ${at500.notificationMs.p99} ms (p50 ${at500.notificationMs.p50}, max ${at500.notificationMs.max}) at ${at500.achievedRate} ops/s with ${latency.sessions} sessions, ${at500.missing} missing`,
+      met: full ? ok : null,
+      ...(!full
+        ? { gap: `not judged: only ${latency.sessions} sessions in ${r.mode} mode` }
+        : !ok
+          ? { gap: at500.notificationMs.p99 > 10 ? `p99 ${(at500.notificationMs.p99 - 10).toFixed(1)} ms over (${(at500.notificationMs.p99 / 10).toFixed(1)}× the target)` : `rate or delivery short (${at500.achievedRate} ops/s, ${at500.missing} missing)` }
+          : {}),
+    });
+  } else verdicts.push({ id: 'notification-latency', target: 'notification p99 ≤ 10 ms at 500 ops/s with 1,000 CometD sessions', measured: 'not measured', met: null });
+
+  const scale = r.scale;
+  const top = scale?.levels.at(-1);
+  const first = scale?.levels[0];
+  if (scale && top && first) {
+    const full = top.liveCalls >= 10_000 && scale.sessions >= 2000;
+    // RSS moves with garbage collection: judge the larger of the two readings at this level
+    // (idle after set-up, and after the level's load), not a lucky one.
+    const rssMb = Math.max(top.rssBytes, top.rssAfterLoadBytes ?? 0) / MB;
+    verdicts.push({
+      id: 'memory',
+      target: '10k live calls + 2k CometD sessions in ≤ 300 MB RSS',
+      measured: `${rssMb.toFixed(1)} MB RSS (the larger of ${(top.rssBytes / MB).toFixed(1)} idle and ${((top.rssAfterLoadBytes ?? 0) / MB).toFixed(1)} after load) with ${top.liveCalls} live calls and ${scale.sessions} sessions; ${(top.retainedHeapBytes / MB).toFixed(1)} MB of heap retained`,
+      met: full ? rssMb <= 300 : null,
+      ...(!full ? { gap: `not judged: ${top.liveCalls} calls and ${scale.sessions} sessions in ${r.mode} mode` } : rssMb > 300 ? { gap: `${(rssMb - 300).toFixed(1)} MB over` } : {}),
+    });
+    // The cost of an operation is the server CPU time it takes (server cores ÷ requests/s in the
+    // level's closed-loop run): unlike requests/s or latency, it does not move when another
+    // process takes a core. Flat: the largest level within 15% of the smallest.
+    const op = 'RemoveParticipantFromConference';
+    const usA = cpuUsPerRequest(first);
+    const usB = cpuUsPerRequest(top);
+    const flat = usB <= usA * 1.15;
+    verdicts.push({
+      id: 'flat-cost',
+      target: `per-operation cost flat from ${first.liveCalls.toLocaleString('en')} to ${top.liveCalls.toLocaleString('en')} live calls (server CPU per request within 15%)`,
+      measured:
+        `${Math.round(usA)} → ${Math.round(usB)} µs of server CPU per request (×${(usB / usA).toFixed(2)}); ` +
+        `flow ${Math.round(first.flow.requestsPerSec)} → ${Math.round(top.flow.requestsPerSec)} req/s, ${op} p50 ${first.flow.perOp[op]?.latencyMs.p50} → ${top.flow.perOp[op]?.latencyMs.p50} ms ` +
+        `(other processes: ${first.flowCpu.other} → ${top.flowCpu.other} cores)`,
+      met: full ? flat : null,
+      ...(!full ? { gap: `not judged: only up to ${top.liveCalls} calls in ${r.mode} mode` } : !flat ? { gap: `${pct(usB / usA - 1)} more CPU per request at ${top.liveCalls} calls` } : {}),
+    });
+  }
+  return verdicts;
+};
