@@ -30,6 +30,17 @@ export interface BenchConfig {
   };
   readonly baselines: { readonly durationS: number; readonly latencyDurationS: number };
   readonly profile: { readonly durationS: number };
+  readonly compliance: {
+    /** Three-party conferences up at once, one flag each per round. */
+    readonly conferences: number;
+    /** Rounds whose flags are all sent at once. */
+    readonly burstRounds: number;
+    /** Rounds whose flags are sent at `steadyRate` flags/s (open loop). */
+    readonly steadyRounds: number;
+    readonly steadyRate: number;
+    /** Conferences flagged (all at once) before the measured rounds, unmeasured. */
+    readonly warmupConferences: number;
+  };
 }
 
 export const QUICK: BenchConfig = {
@@ -40,6 +51,7 @@ export const QUICK: BenchConfig = {
   scale: { levels: [250, 1000], sessions: 200, flowConferences: 20, flowDurationS: 2, latencyConferences: 20, latencyRate: 200, latencyDurationS: 2, idleWindowS: 1 },
   baselines: { durationS: 2, latencyDurationS: 2 },
   profile: { durationS: 4 },
+  compliance: { conferences: 20, burstRounds: 1, steadyRounds: 1, steadyRate: 20, warmupConferences: 5 },
 };
 
 export const FULL: BenchConfig = {
@@ -50,4 +62,5 @@ export const FULL: BenchConfig = {
   scale: { levels: [1000, 2500, 5000, 10000], sessions: 2000, flowConferences: 50, flowDurationS: 8, latencyConferences: 50, latencyRate: 300, latencyDurationS: 6, idleWindowS: 3 },
   baselines: { durationS: 15, latencyDurationS: 10 },
   profile: { durationS: 15 },
+  compliance: { conferences: 100, burstRounds: 3, steadyRounds: 2, steadyRate: 20, warmupConferences: 20 },
 };

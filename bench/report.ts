@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { BenchResults } from './results.js';
+import type { ComplianceFigures } from './scenarios/compliance.js';
 import type { LatencyStep } from './scenarios/notify-latency.js';
 import { lineChart } from './svg.js';
 
@@ -41,6 +42,7 @@ const machineContention = (r: BenchResults) => {
     ...(r.baselines.cometd?.steps ?? []).map((s) => s.cpu),
     ...(r.latency?.steps ?? []).map((s) => s.cpu),
     ...(r.scale?.levels ?? []).flatMap((l) => [l.flowCpu, l.latency.cpu]),
+    ...(r.compliance?.rounds ?? []).map((x) => x.cpu),
   ].filter((c): c is NonNullable<typeof c> => c !== undefined);
   if (windows.length === 0) return undefined;
   const mean = (f: (c: (typeof windows)[number]) => number) => windows.reduce((sum, c) => sum + f(c), 0) / windows.length;
@@ -105,6 +107,8 @@ const render = (r: BenchResults, analysis: string, svgName: string): string => {
       'Server and driver share the same cores; "other" is what the rest of the machine took during each measurement (in cores), and "CPU pressure" the share of the time some runnable task waited for a core (Linux PSI): near 0% means the measurement had the machine to itself.',
   );
   out.push('');
+  for (const m of r.mergedFrom ?? [])
+    out.push(`> Merged in from a separate ${m.mode} run of ${m.startedAt.slice(0, 16).replace('T', ' ')} UTC on the same machine: ${m.scenarios.join(', ')} ([${m.file}](../${m.file})).\n`);
   const contention = machineContention(r);
   if (contention && (contention.other > 0.2 || contention.pressure > 50))
     out.push(
@@ -282,7 +286,9 @@ const render = (r: BenchResults, analysis: string, svgName: string): string => {
     out.push('');
   } else out.push('_Not measured in this run._\n');
 
-  out.push('## 4. Baselines');
+  out.push(...complianceSection(r));
+
+  out.push('## 5. Baselines');
   out.push('');
   out.push(
     'Measured in the same run on the same machine, each in its own process: a bare `node:http` server reading and parsing the same POST body and answering `{"statusCode":0}`; the same route on a bare Fastify app (Conclave\'s framework, no plugins, no logger); ' +
@@ -323,9 +329,78 @@ const render = (r: BenchResults, analysis: string, svgName: string): string => {
   out.push(
     '`npm run bench` builds and runs the full suite (about 7 minutes; it rewrites this file and `docs/' +
       svgName +
-      '`); `node dist/bench/run.js --quick` proves every scenario end to end in under a minute and only writes a results file. Options: `--only baselines,throughput,latency,scale,profile`, `--profile`/`--no-profile`, `--docs`/`--no-docs`. ' +
+      '`); `node dist/bench/run.js --quick` proves every scenario end to end in under a minute and only writes a results file. Options: `--only baselines,throughput,latency,scale,compliance,profile`, `--profile`/`--no-profile`, `--docs`/`--no-docs`; ' +
+      '`--report FILE` regenerates this file from a results file, and `--report FILE --merge OTHER` first takes the scenarios a separate run (e.g. `--only compliance`) measured into FILE. ' +
       `Sizes are in \`bench/config.ts\`. Results: \`bench/results/<timestamp>.json\` (machine, configuration, every figure, verdicts). Source: \`bench/\`.`,
   );
   out.push('');
   return out.join('\n');
+};
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** Section 4: compliance flags, all at once and at a steady rate. */
+const complianceSection = (r: BenchResults): string[] => {
+  const out: string[] = ['## 4. Compliance ejection', ''];
+  const c = r.compliance;
+  if (!c) return [...out, '_Not measured in this run._', ''];
+  const merged = r.mergedFrom?.find((m) => m.scenarios.includes('compliance'));
+  const b = c.burst;
+  const s = c.steady;
+  out.push(
+    `${c.conferences} three-party conferences up at once (each its own three agents, all ${c.sessions} parties' CometD sessions connected); an admin raises one compliance flag per conference ` +
+      '(`POST /conclave/v1/compliance/flags`) for its second party, whom the orchestrator removes as a monitoring supervisor while the owner and the third party stay. ' +
+      `The flags are sent all at once (${plural(b.rounds, 'round')}) or at ${c.steadyRate} flags/s (open loop, ${plural(s.rounds, 'round')}), each round in fresh conferences after an unmeasured warm-up burst. ` +
+      "**End to end**: from sending the POST to the owner's ParticipantsUpdated without the flagged party arriving through the official CometD client (\"every remaining party\": to the later of the owner's and the third party's). " +
+      "**Server side**: the audit's `latencyMs` of the flag's 'removed' entry, from the flag being recorded to the removal committed and its notifications handed to CometD (whole milliseconds). " +
+      '**Service time**: the p50 of the gaps between consecutive removals of a burst; the orchestrator carries flags out one at a time (one supervisor, one queue in `src/engine/compliance.ts`), so in a burst removals leave the queue one service time apart.' +
+      (merged ? ` (Measured in the separate run of ${merged.startedAt.slice(0, 16).replace('T', ' ')} UTC, [${merged.file}](../${merged.file}).)` : ''),
+  );
+  out.push('');
+  const row = (label: string, f: ComplianceFigures) => [
+    label,
+    int(f.flags),
+    `${n(f.endToEndMs.p50, 2)} / ${n(f.endToEndMs.p99, 2)} / ${n(f.endToEndMs.max, 1)}`,
+    `${n(f.allPartiesMs.p50, 2)} / ${n(f.allPartiesMs.p99, 2)} / ${n(f.allPartiesMs.max, 1)}`,
+    `${n(f.serverMs.p50, 0)} / ${n(f.serverMs.p99, 0)} / ${n(f.serverMs.max, 0)}`,
+    `${n(f.postMs.p50, 2)} / ${n(f.postMs.p99, 1)}`,
+    String(f.ejected),
+    String(f.failed + f.otherOutcomes),
+    String(f.missing),
+  ];
+  out.push(
+    table(
+      ['Flags sent', 'flags', 'end to end p50 / p99 / max ms', 'every remaining party p50 / p99 / max ms', 'server side p50 / p99 / max ms', 'POST (202) p50 / p99 ms', 'ejected', 'failed', 'missing'],
+      [row(`${int(c.conferences)} at once`, b), row(`${c.steadyRate} per second`, s)],
+    ),
+  );
+  out.push('');
+  out.push('Each round:');
+  out.push('');
+  out.push(
+    table(
+      ['Round', 'flags', 'sent in ms', 'recorded in ms', 'end to end p50 / p99 ms', 'server side p50 / p99 ms', 'service time p50 / mean ms', 'server CPU ms per flag', 'notifications per flag', 'cores: server / driver / other', 'CPU pressure'],
+      c.rounds.map((x, i) => [
+        x.kind === 'burst' ? `${i + 1}: all at once` : `${i + 1}: ${x.achievedRate ?? '?'} per second`,
+        int(x.figures.flags),
+        n(x.figures.sendSpanMs, 1),
+        int(x.figures.intakeSpanMs),
+        `${n(x.figures.endToEndMs.p50, 2)} / ${n(x.figures.endToEndMs.p99, 2)}`,
+        `${n(x.figures.serverMs.p50, 0)} / ${n(x.figures.serverMs.p99, 0)}`,
+        x.kind === 'burst' ? `${n(x.figures.serviceMsP50, 1)} / ${n(x.figures.serviceMsMean, 2)}` : '–',
+        n(x.figures.cpuMsPerFlag, 2),
+        n(x.figures.notificationsPerFlag, 1),
+        `${n(x.cpu.server, 2)} / ${n(x.cpu.driver, 2)} / ${n(x.cpu.other, 2)}`,
+        `${x.cpu.cpuPressurePct ?? '–'}%`,
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    '"sent in" is how long the driver took to send the round\'s POSTs; "recorded in" is from the first to the last flag recorded by the server (the audit\'s \'flagged\' times); ' +
+      'server CPU per flag is the server\'s CPU time over the round (from the first POST to the last notification; 10 ms ticks) divided by its flags; notifications per flag are the CometD messages all sessions received during the round, divided by its flags.' +
+      (b.firstError || s.firstError ? ` First error: \`${b.firstError ?? s.firstError}\`.` : ''),
+  );
+  out.push('');
+  return out;
 };

@@ -1,11 +1,13 @@
-/** The shape of bench/results/<timestamp>.json: the machine and every figure of one run. */
+/** The shape of bench/results/<timestamp>.json: the machine and every figure of one run (plus any merged in). */
 import type { Machine } from './lib/machine.js';
+import { round } from './lib/stats.js';
 import type { HttpBaselineResult } from './scenarios/baselines.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { ProfileResult } from './scenarios/profile.js';
 import type { ScaleResult } from './scenarios/scale.js';
 import type { BareFlowResult, ThroughputResult } from './scenarios/throughput.js';
 import type { BenchConfig } from './config.js';
+import type { ComplianceResult } from './scenarios/compliance.js';
 import type { Verdict } from './targets.js';
 
 export interface BenchResults {
@@ -22,6 +24,12 @@ export interface BenchResults {
   readonly latency?: LatencyResult;
   readonly scale?: ScaleResult;
   readonly profile?: ProfileResult;
+  readonly compliance?: ComplianceResult;
+  /**
+   * Scenarios taken from other results files (`--report FILE --merge OTHER`): which ones, from
+   * which file and run. Their figures above are that run's, not this one's.
+   */
+  readonly mergedFrom?: readonly { readonly file: string; readonly startedAt: string; readonly mode: 'quick' | 'full'; readonly scenarios: readonly string[] }[];
   /** Conclave's figures divided by the baselines' (same run, same machine). */
   readonly ratios: {
     throughputVsNode?: number;
@@ -32,3 +40,20 @@ export interface BenchResults {
   /** Scenarios that failed, with the reason: their figures are missing above. */
   readonly failures: readonly { scenario: string; error: string }[];
 }
+
+/** Conclave's figures divided by the baselines' measured in the same results. */
+export const ratiosOf = (r: Pick<BenchResults, 'baselines' | 'throughput' | 'latency'>): BenchResults['ratios'] => {
+  const flow = r.throughput?.flow;
+  return {
+    ...(flow && r.baselines.node ? { throughputVsNode: round(flow.requestsPerSec / r.baselines.node.requestsPerSec, 3) } : {}),
+    ...(flow && r.baselines.fastify ? { throughputVsFastify: round(flow.requestsPerSec / r.baselines.fastify.requestsPerSec, 3) } : {}),
+    ...(r.latency && r.baselines.cometd
+      ? {
+          notification: r.latency.steps.flatMap((s) => {
+            const base = r.baselines.cometd?.steps.find((b) => b.targetRate === s.targetRate);
+            return base ? [{ rate: s.targetRate, p50: round(s.notificationMs.p50 / base.notificationMs.p50, 2), p99: round(s.notificationMs.p99 / base.notificationMs.p99, 2) }] : [];
+          }),
+        }
+      : {}),
+  };
+};

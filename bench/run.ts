@@ -4,11 +4,12 @@
  * Starts each server under test in its own process (Conclave as `cli.js serve` on a temp SQLite
  * file; the bare baselines), drives it from this process with autocannon and the official
  * CometD client, and writes bench/results/<timestamp>.json. A full run also regenerates
- * docs/performance.md and its SVG plot; a quick run only does with --docs.
+ * docs/performance.md and its SVG plot (unless --only); a quick run only does with --docs.
  *
  * Flags: --quick, --profile / --no-profile (default: on in full mode), --docs / --no-docs,
- *        --only a,b (scenarios: baselines, throughput, latency, scale, profile),
- *        --report FILE (no run: re-judge a results file and regenerate the docs from it).
+ *        --only a,b (scenarios: baselines, throughput, latency, scale, compliance, profile),
+ *        --report FILE (no run: re-judge a results file and regenerate the docs from it),
+ *        --report FILE --merge OTHER[,OTHER] (first take the scenarios OTHER measured into FILE).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,16 +20,18 @@ import { writeDirectory } from './lib/directory.js';
 import { describeMachine } from './lib/machine.js';
 import { round } from './lib/stats.js';
 import { PERFORMANCE_DOC, PLOT_SVG, RESULTS_DIR } from './paths.js';
+import { mergeResults } from './merge.js';
 import { writeReport } from './report.js';
-import type { BenchResults } from './results.js';
+import { ratiosOf, type BenchResults } from './results.js';
 import { runHttpBaseline } from './scenarios/baselines.js';
+import { complianceUserCount, runCompliance } from './scenarios/compliance.js';
 import { runCometdBaseline, runLatency } from './scenarios/latency.js';
 import { runProfile } from './scenarios/profile.js';
 import { runScale, scaleUserCount } from './scenarios/scale.js';
 import { runThroughput, runThroughputWithoutSessions, withSpares } from './scenarios/throughput.js';
 import { judge } from './targets.js';
 
-const SCENARIOS = ['baselines', 'throughput', 'latency', 'scale', 'profile'] as const;
+const SCENARIOS = ['baselines', 'throughput', 'latency', 'scale', 'compliance', 'profile'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -40,14 +43,22 @@ const { values } = parseArgs({
     'no-docs': { type: 'boolean' },
     only: { type: 'string' },
     report: { type: 'string' },
+    merge: { type: 'string' },
   },
   strict: true,
 });
 
+if (values.merge && !values.report) throw new Error('--merge goes with --report FILE (the results file to merge into)');
 if (values.report) {
   // Regenerate the docs from a results file (e.g. after editing the analysis or the report's
-  // layout); the verdicts are judged again so they follow the current rules.
-  const saved = JSON.parse(readFileSync(values.report, 'utf8')) as BenchResults;
+  // layout); the verdicts are judged again so they follow the current rules. With --merge, the
+  // scenarios measured by the other files are taken into it first (and saved in it).
+  const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  let saved = read(values.report);
+  for (const other of values.merge?.split(',').map((f) => f.trim()).filter(Boolean) ?? []) {
+    saved = mergeResults(saved, read(other), other);
+    process.stdout.write(`merged ${saved.mergedFrom?.at(-1)?.scenarios.join(', ')} from ${other} into ${values.report}\n`);
+  }
   const rejudged: BenchResults = { ...saved, verdicts: judge(saved) };
   writeFileSync(values.report, `${JSON.stringify(rejudged, null, 2)}\n`);
   writeReport(rejudged, PERFORMANCE_DOC, PLOT_SVG);
@@ -57,8 +68,9 @@ if (values.report) {
 
 const config: BenchConfig = values.quick ? QUICK : FULL;
 const profile = values['no-profile'] ? false : (values.profile ?? config.mode === 'full');
-const docs = values['no-docs'] ? false : (values.docs ?? config.mode === 'full');
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
+// A partial run (--only) does not rewrite the full report unless asked: merge it with --report FILE --merge.
+const docs = values['no-docs'] ? false : (values.docs ?? (config.mode === 'full' && !only));
 for (const name of only ?? []) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario '${name}' (${SCENARIOS.join(', ')})`);
 const wanted = (s: Scenario) => (only ? only.has(s) : s !== 'profile' || profile);
 
@@ -67,7 +79,7 @@ const t0 = performance.now();
 const log = (line: string) => process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 
 // One generated directory serves every scenario (each starts its own server from it).
-const users = Math.max(3 * withSpares(config.throughput.conferences), 3 * Math.ceil(config.latency.sessions / 3), scaleUserCount(config));
+const users = Math.max(3 * withSpares(config.throughput.conferences), 3 * Math.ceil(config.latency.sessions / 3), scaleUserCount(config), complianceUserCount(config));
 const work = mkdtempSync(join(tmpdir(), 'conclave-bench-dir-'));
 const directoryFile = join(work, 'directory.json');
 writeDirectory(directoryFile, users);
@@ -109,24 +121,14 @@ try {
   if (wanted('baselines')) results.baselines.cometd = await scenario('baseline: bare cometd-nodejs-server', () => runCometdBaseline(config));
   if (wanted('latency')) results.latency = await scenario('scenario 2: notification latency', () => runLatency(config, directoryFile));
   if (wanted('scale')) results.scale = await scenario('scenario 3: scale and memory', () => runScale(config, directoryFile));
+  if (wanted('compliance')) results.compliance = await scenario('scenario 4: compliance ejection', () => runCompliance(config, directoryFile));
   if (wanted('profile')) results.profile = await scenario('CPU profile of the throughput scenario', () => runProfile(config, directoryFile));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
 
 const flow = results.throughput?.flow;
-const ratios: BenchResults['ratios'] = {
-  ...(flow && results.baselines.node ? { throughputVsNode: round(flow.requestsPerSec / results.baselines.node.requestsPerSec, 3) } : {}),
-  ...(flow && results.baselines.fastify ? { throughputVsFastify: round(flow.requestsPerSec / results.baselines.fastify.requestsPerSec, 3) } : {}),
-  ...(results.latency && results.baselines.cometd
-    ? {
-        notification: results.latency.steps.flatMap((s) => {
-          const base = results.baselines.cometd?.steps.find((b) => b.targetRate === s.targetRate);
-          return base ? [{ rate: s.targetRate, p50: round(s.notificationMs.p50 / base.notificationMs.p50, 2), p99: round(s.notificationMs.p99 / base.notificationMs.p99, 2) }] : [];
-        }),
-      }
-    : {}),
-};
+const ratios = ratiosOf(results);
 
 const finished = new Date();
 const partial = { ...results, ratios, verdicts: [] };
@@ -154,6 +156,10 @@ if (docs) {
 // The console summary: the figures that matter, and the verdicts.
 if (flow) log(`throughput: ${flow.requestsPerSec} req/s (${flow.conferencesPerSec} conferences/s); vs node:http ×${ratios.throughputVsNode ?? '?'}, vs Fastify ×${ratios.throughputVsFastify ?? '?'}`);
 for (const s of results.latency?.steps ?? []) log(`notification @${s.targetRate} ops/s: p50 ${s.notificationMs.p50} p99 ${s.notificationMs.p99} max ${s.notificationMs.max} ms`);
+const compliance = results.compliance;
+if (compliance)
+  for (const [what, f] of [[`${compliance.conferences} flags at once`, compliance.burst], [`${compliance.steadyRate} flags/s`, compliance.steady]] as const)
+    log(`compliance, ${what}: end-to-end p50 ${f.endToEndMs.p50} p99 ${f.endToEndMs.p99} max ${f.endToEndMs.max} ms, server-side p50 ${f.serverMs.p50} p99 ${f.serverMs.p99} max ${f.serverMs.max} ms; ${f.ejected} ejected, ${f.failed} failed`);
 for (const v of final.verdicts) log(`${v.met === null ? 'n/a ' : v.met ? 'MET ' : 'MISS'} ${v.target}: ${v.measured}${v.gap ? ` — ${v.gap}` : ''}`);
 if (results.failures.length > 0) {
   log(`${results.failures.length} scenario(s) failed: ${results.failures.map((f) => f.scenario).join(', ')}`);

@@ -1,7 +1,8 @@
 /**
  * The generated directory the bench starts Conclave with: the demo directory has four agents,
  * a load test needs thousands. Users are `agent<DN>` with the DN as phone number and the user
- * name as password, in the contract's "Directory file" format.
+ * name as password, in the contract's "Directory file" format; plus `admin` (ROLE_ADMIN, no
+ * phone), who raises the compliance scenario's flags.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -9,11 +10,15 @@ export const FIRST_DN = 20000;
 
 export const userOf = (dn: number): string => `agent${dn}`;
 
+/** The administrator (password = user name, no phone) who raises compliance flags. */
+export const ADMIN = 'admin';
+
 export const writeDirectory = (file: string, count: number, firstDn = FIRST_DN): void => {
-  const users = Array.from({ length: count }, (_, i) => {
+  const users: { userName: string; password: string; roles: string[]; phoneNumber?: string }[] = Array.from({ length: count }, (_, i) => {
     const dn = firstDn + i;
     return { userName: userOf(dn), password: userOf(dn), roles: ['ROLE_AGENT'], phoneNumber: String(dn) };
   });
+  users.push({ userName: ADMIN, password: ADMIN, roles: ['ROLE_ADMIN'] });
   writeFileSync(file, JSON.stringify({ users }));
 };
 
