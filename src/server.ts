@@ -12,6 +12,7 @@ import type { Urls } from './api/gws/views/urls.js';
 import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory } from './directory/directory.js';
 import { registerComplianceRoutes } from './api/conclave/compliance-routes.js';
 import { registerCloudRoutes } from './api/cloud/routes.js';
+import { createCloudNotifications } from './api/cloud/notifications.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createRulesSink } from './engine/compliance-rules.js';
 import type { ComplianceRule } from './domain/compliance/rules.js';
@@ -89,7 +90,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const notifier = createGwsNotifier({ store, directory, chatDirectory: people, clock, urls, delivery: hub });
   // Rules watch what is committed; the orchestrator they flag to is built just below.
   let compliance: Compliance | undefined;
-  const sink = createRulesSink(notifier, options.complianceRules ?? [], store, () => compliance as Compliance);
+  const cloudNotifications = createCloudNotifications({ store, directory, now: () => clock.now() });
+  const sink = createRulesSink(cloudNotifications.sink(notifier), options.complianceRules ?? [], store, () => compliance as Compliance);
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds });
 
   const app = createApp(logger);
@@ -117,7 +119,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
   });
   registerComplianceRoutes(app, { compliance, store, auth });
-  registerCloudRoutes(app, { engine, store, directory, compliance, clock });
+  registerCloudRoutes(app, { engine, store, directory, compliance, clock, notifications: cloudNotifications });
+  cloudNotifications.attach(app.server, () => urls.base);
   const orchestrator = compliance;
 
   app.get('/healthz', async (_request, reply) =>
@@ -149,6 +152,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       (closing ??= (async () => {
         await orchestrator.idle();
         hub.close();
+        cloudNotifications.close();
         // Let the answers to held polls leave before the sockets are closed.
         await new Promise((resolve) => setTimeout(resolve, 50));
         await app.close();

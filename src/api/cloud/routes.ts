@@ -22,6 +22,7 @@ import type { Clock } from '../../engine/ports.js';
 import type { App } from '../../http/app.js';
 import type { Store } from '../../store/port.js';
 import { errorBody, fromStatusCode } from './errors.js';
+import type { CloudNotifications } from './notifications.js';
 import { conversationView, participantId } from './views.js';
 
 const TOKEN_TTL_S = 86_400;
@@ -47,6 +48,7 @@ const participantPatch = compileParams<typeof ParticipantPatch, { state?: string
 const MAY_CONTROL = ['ROLE_ADMIN', 'ROLE_COMPLIANCE', 'ROLE_SUPERVISOR'] as const;
 
 export interface CloudDeps {
+  readonly notifications: CloudNotifications;
   readonly engine: Engine;
   readonly store: Store;
   readonly directory: Directory;
@@ -92,6 +94,8 @@ export const registerCloudRoutes = (app: App, deps: CloudDeps) => {
           return fail(reply, 401, 'authentication.required', 'No authentication bearer token specified in authorization header, or the token is not valid.');
         request.client = client;
       });
+
+      deps.notifications.routes(plain);
 
       // The endpoint people try first does not exist: say which one does.
       const conferences = async (_request: unknown, reply: { code(n: number): { send(b: unknown): unknown } }) =>
