@@ -59,6 +59,16 @@ export const createMemoryStore = (): Store => {
     }
   };
 
+  /** Stores the next version of an entity, moving its index entries from the old one. */
+  const put = <T extends { version: number }>(map: Map<string, T>, key: string, entity: T, reindex: (e: T, add: boolean) => void): T => {
+    const previous = map.get(key);
+    if (previous) reindex(previous, false);
+    const next = bumped(entity);
+    map.set(key, next);
+    reindex(next, true);
+    return next;
+  };
+
   return {
     getCall: (id) => calls.get(id),
     presentCallsOf: (dn) => [...(callsByDn.get(dn) ?? [])].map((id) => calls.get(id) as Call),
@@ -82,31 +92,11 @@ export const createMemoryStore = (): Store => {
         if ((sessions.get(s.userId)?.version ?? 0) !== s.version) throw new VersionConflict('agent session', s.userId);
       for (const chat of batch.chats ?? [])
         if ((chats.get(chat.id)?.version ?? 0) !== chat.version) throw new VersionConflict('chat', chat.id);
-      const committedCalls = (batch.calls ?? []).map((call) => {
-        const previous = calls.get(call.id);
-        if (previous) index(previous, false);
-        const next = bumped(call);
-        calls.set(call.id, next);
-        index(next, true);
-        return next;
-      });
-      const committedSessions = (batch.agentSessions ?? []).map((s) => {
-        const previous = sessions.get(s.userId);
-        if (previous) indexMonitor(previous, false);
-        const next = bumped(s);
-        sessions.set(s.userId, next);
-        indexMonitor(next, true);
-        return next;
-      });
-      const committedChats = (batch.chats ?? []).map((chat) => {
-        const previous = chats.get(chat.id);
-        if (previous) indexChat(previous, false);
-        const next = bumped(chat);
-        chats.set(chat.id, next);
-        indexChat(next, true);
-        return next;
-      });
-      return { calls: committedCalls, agentSessions: committedSessions, chats: committedChats };
+      return {
+        calls: (batch.calls ?? []).map((call) => put(calls, call.id, call, index)),
+        agentSessions: (batch.agentSessions ?? []).map((s) => put(sessions, s.userId, s, indexMonitor)),
+        chats: (batch.chats ?? []).map((chat) => put(chats, chat.id, chat, indexChat)),
+      };
     },
     saveFlag: (flag) => void flags.set(flag.id, flag),
     getFlag: (id) => flags.get(id),

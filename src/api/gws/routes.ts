@@ -134,31 +134,19 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
       return { statusCode: 0, device: deviceView(urls, user, store.getAgentSession(user.id)) };
     });
 
-    api.post(
-      '/me/devices/:id/calls',
-      { schema: { params: Type.Object({ id: Id })} },
-      async (request, reply) => {
+    /** An operation on the requester's own device; any other device id is not theirs to see (6). */
+    const onOwnDevice =
+      (run: (actor: ReturnType<typeof toActor> & { dn: string }, body: Readonly<Record<string, unknown>>) => Outcome) =>
+      async (request: { user: DirectoryUser; params: { id: string }; body: unknown }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
         const user = request.user;
-        if (user.deviceId !== request.params.id || user.phoneNumber === null) {
-          const { status, body } = fail(refuse.notFound('device', request.params.id));
-          return reply.code(status).send(body);
-        }
-        const actor = { ...toActor(user), dn: user.phoneNumber };
-        const { status, body } = operate(request.body, (b) => engine.dial(actor, b));
+        const { status, body } =
+          user.deviceId !== request.params.id || user.phoneNumber === null
+            ? fail(refuse.notFound('device', request.params.id))
+            : operate(request.body, (b) => run({ ...toActor(user), dn: user.phoneNumber as string }, b));
         return reply.code(status).send(body);
-      },
-    );
-
-    api.post('/me/devices/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
-      const user = request.user;
-      if (user.deviceId !== request.params.id || user.phoneNumber === null) {
-        const { status, body } = fail(refuse.notFound('device', request.params.id));
-        return reply.code(status).send(body);
-      }
-      const actor = { ...toActor(user), dn: user.phoneNumber };
-      const { status, body } = operate(request.body, (b) => engine.deviceOperation(actor, b));
-      return reply.code(status).send(body);
-    });
+      };
+    api.post('/me/devices/:id/calls', { schema: { params: Type.Object({ id: Id }) } }, onOwnDevice((actor, b) => engine.dial(actor, b)));
+    api.post('/me/devices/:id', { schema: { params: Type.Object({ id: Id }) } }, onOwnDevice((actor, b) => engine.deviceOperation(actor, b)));
 
     api.get('/me/calls', { schema: { querystring: Fields } }, async (request) => {
       const user = request.user;
