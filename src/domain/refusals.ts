@@ -66,6 +66,3 @@ export const refuse: Factories = Object.fromEntries(
 ) as Factories;
 
 export const refusalCodes = Object.keys(catalogue) as RefusalCode[];
-
-export const isRefusal = (value: unknown): value is Refusal =>
-  typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
