@@ -6,7 +6,8 @@ import { DirectoryError, demoDirectory, loadDirectoryFile } from './directory/di
 import { startServer } from './server.js';
 import { COMPLY_USAGE, parseComplyConfig } from './comply/config.js';
 import { runComply } from './comply/run.js';
-import { loadRulesFile, RulesError, type ComplianceRule } from './domain/compliance/rules.js';
+import { RulesError, type ComplianceRule } from './domain/compliance/rules.js';
+import { loadRulesFile } from './rules-file.js';
 
 const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml]`;
 

@@ -6,20 +6,24 @@ import type { IncomingMessage } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { createAuthenticator } from './api/gws/auth.js';
 import formbody from '@fastify/formbody';
-import { registerCustomerChatRoutes } from './api/customer-chat/routes.js';
-import { registerGwsRoutes } from './api/gws/routes.js';
+import { customerChatPlugin } from './api/customer-chat/routes.js';
+import { gwsRoutes } from './api/gws/routes.js';
+import { gwsRefs } from './api/gws/resource-ids.js';
 import type { Urls } from './api/gws/views/urls.js';
 import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory } from './directory/directory.js';
-import { registerComplianceRoutes } from './api/conclave/compliance-routes.js';
-import { registerCloudRoutes } from './api/cloud/routes.js';
+import { conclavePlugin } from './api/conclave/plugin.js';
+import { cloudPlugin } from './api/cloud/routes.js';
 import { createCloudNotifications } from './api/cloud/notifications.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createRulesSink } from './engine/compliance-rules.js';
 import type { ComplianceRule } from './domain/compliance/rules.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { randomIds, systemClock } from './engine/ids.js';
-import type { Clock, IdSource } from './engine/ports.js';
+import { fanOut, type Clock, type IdSource } from './engine/ports.js';
 import { createApp } from './http/app.js';
+import { registerOpenApi, serveOpenApi } from './http/openapi.js';
+
+const CONCLAVE_VERSION = '0.2.0';
 import { createCometdHub } from './notify/cometd-hub.js';
 import { createGwsNotifier } from './notify/gws-notifier.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -53,8 +57,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The directory as the chat domain needs it: who can take chats, and who is logged in for them. */
-const chatDirectoryOf = (directory: Directory, store: Store) => {
+/** The directory as the domain needs it: DNs, devices, and who can take chats. */
+const domainDirectoryOf = (directory: Directory) => {
   const chatUser = (userId: string) => {
     const user = directory.byId(userId);
     const agent = user && user.features.includes('api-multimedia') && (user.roles.includes('ROLE_AGENT') || user.roles.includes('ROLE_SUPERVISOR'));
@@ -67,8 +71,6 @@ const chatDirectoryOf = (directory: Directory, store: Store) => {
     dnOfDevice: (deviceId: string) => directory.byDeviceId(deviceId)?.phoneNumber ?? undefined,
     chatUser,
     nicknameOf: (userId: string) => chatUser(userId)?.nickname,
-    hasChatSession: (userId: string) => store.getAgentSession(userId)?.channels?.chat !== undefined,
-    chatSessionUserIds: () => store.chatSessionUserIds(),
   };
 };
 
@@ -86,19 +88,25 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     },
     ...(options.pollTimeout !== undefined ? { pollTimeout: options.pollTimeout } : {}),
   });
-  const people = chatDirectoryOf(directory, store);
-  const notifier = createGwsNotifier({ store, directory, chatDirectory: people, clock, urls, delivery: hub });
+  const people = domainDirectoryOf(directory);
+  const notifier = createGwsNotifier({ directory, chatDirectory: people, clock, urls, delivery: hub });
   // Rules watch what is committed; the orchestrator they flag to is built just below.
   let compliance: Compliance | undefined;
-  const cloudNotifications = createCloudNotifications({ store, directory, now: () => clock.now() });
-  const sink = createRulesSink(cloudNotifications.sink(notifier), options.complianceRules ?? [], store, () => compliance as Compliance);
-  const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds });
+  const cloudNotifications = createCloudNotifications({ directory, now: () => clock.now() });
+  const logSinkError = (error: unknown) => logger.error({ err: error }, 'an event sink failed');
+  // The sinks, in order: what each recipient hears first, then what rules conclude from it.
+  const sink = fanOut(
+    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError)],
+    logSinkError,
+  );
+  const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
 
   const app = createApp(logger);
+  await registerOpenApi(app, CONCLAVE_VERSION);
   // The customer chat API takes form-encoded bodies, as GMS does.
   await app.register(formbody);
-  registerCustomerChatRoutes(app, engine);
-  registerGwsRoutes(app, { engine, store, directory, auth, clock, urls, chatDirectory: people, csrf: options.csrf ?? false });
+  await app.register(customerChatPlugin(engine), { prefix: '/genesys/2/chat' });
+  await app.register(gwsRoutes({ engine, store, directory, auth, clock, urls, chatDirectory: people, csrf: options.csrf ?? false }), { prefix: '/api/v2' });
 
   // CometD: the client posts meta messages to MOUNT/handshake, MOUNT/connect, ... and batches to
   // MOUNT. Fastify parses (and size-limits) the JSON; the CometD server takes over the response.
@@ -107,8 +115,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     request.raw.body = request.body;
     hub.handle(request.raw, reply.raw);
   };
-  app.post('/api/v2/notifications', bayeux);
-  app.post('/api/v2/notifications/*', bayeux);
+  // Bayeux is described by the CometD specification, not by OpenAPI.
+  app.post('/api/v2/notifications', { schema: { hide: true } }, bayeux);
+  app.post('/api/v2/notifications/*', { schema: { hide: true } }, bayeux);
 
   compliance = createCompliance({
     engine,
@@ -118,19 +127,20 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     logger,
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
   });
-  registerComplianceRoutes(app, { compliance, store, auth });
-  registerCloudRoutes(app, { engine, store, directory, compliance, clock, notifications: cloudNotifications });
+  await app.register(conclavePlugin({ compliance, store, auth }), { prefix: '/conclave/v1' });
+  await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications }), { prefix: '/cloud' });
   cloudNotifications.attach(app.server, () => urls.base);
   const orchestrator = compliance;
 
-  app.get('/healthz', async (_request, reply) =>
-    store.ping() ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable', reason: 'the store cannot be read' }),
+  serveOpenApi(app);
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) =>
+    (await store.ping()) ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable', reason: 'the store cannot be read' }),
   );
 
   try {
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   const address = app.server.address();
@@ -138,7 +148,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const host = options.host ?? '127.0.0.1';
   urls.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   // Flags a crash left half done are carried out now.
-  orchestrator.resume();
+  await orchestrator.resume();
 
   let closing: Promise<void> | undefined;
   return {
@@ -156,7 +166,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
         // Let the answers to held polls leave before the sockets are closed.
         await new Promise((resolve) => setTimeout(resolve, 50));
         await app.close();
-        store.close();
+        await store.close();
       })()),
   };
 };

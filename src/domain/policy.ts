@@ -4,8 +4,8 @@
  * compliance orchestrator) are added here and nowhere else.
  *
  * Voice, from the seed: RemoveParticipantFromConference "can only be performed by the owner of
- * the conference call or a supervisor during monitoring". Supervisors' monitoring arrives with
- * the supervision issue; until then only the owner qualifies.
+ * the conference call or a supervisor during monitoring". The compliance orchestrator is such a
+ * supervisor: it monitors the flagged user's device, then removes them, under this same rule.
  */
 import type { Actor } from './actor.js';
 import type { ChatAgent } from './chat/model.js';

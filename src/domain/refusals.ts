@@ -7,7 +7,15 @@
  */
 export type StatusCode = 1 | 2 | 3 | 4 | 5 | 6 | 10 | 18 | 19 | 20;
 
+/**
+ * The brand that tells a refusal from anything else. A symbol cannot come out of JSON.parse or a
+ * form parser, so no client body can pass for a refusal (`{"ok":false,"statusCode":3}` is just a
+ * body).
+ */
+export const REFUSED: unique symbol = Symbol('conclave.refusal');
+
 export interface Refusal {
+  readonly [REFUSED]: true;
   readonly ok: false;
   readonly code: RefusalCode;
   readonly statusCode: StatusCode;
@@ -16,7 +24,7 @@ export interface Refusal {
 
 const refusal =
   <A extends unknown[]>(statusCode: StatusCode, template: (...args: A) => string) =>
-  (...args: A): Omit<Refusal, 'code'> => ({ ok: false, statusCode, message: template(...args) });
+  (...args: A): Omit<Refusal, 'code' | typeof REFUSED> => ({ ok: false, statusCode, message: template(...args) });
 
 const catalogue = {
   // 1: a required parameter is missing.
@@ -61,8 +69,12 @@ type Factories = {
 export const refuse: Factories = Object.fromEntries(
   Object.entries(catalogue).map(([code, make]) => [
     code,
-    (...args: unknown[]) => ({ ...(make as (...a: unknown[]) => Omit<Refusal, 'code'>)(...args), code }),
+    (...args: unknown[]) => ({ [REFUSED]: true, ...(make as (...a: unknown[]) => Omit<Refusal, 'code' | typeof REFUSED>)(...args), code }),
   ]),
 ) as Factories;
 
 export const refusalCodes = Object.keys(catalogue) as RefusalCode[];
+
+/** True for a refusal made by `refuse`, and for nothing a client could send. */
+export const isRefusal = (value: unknown): value is Refusal =>
+  typeof value === 'object' && value !== null && (value as { [REFUSED]?: unknown })[REFUSED] === true;

@@ -1,14 +1,13 @@
 /**
- * Applies compliance rules to what the engine commits: it sits in front of the notifier as an
- * event sink, reads the changed call or chat, and raises a flag when a rule matches. Each
- * (interaction, message or key value) is judged once, however many recipients were notified.
+ * Applies compliance rules to what the engine commits: one of the event sinks, it reads the
+ * changed call or chat from the event's committed snapshot and raises a flag when a rule matches.
+ * Each (interaction, message or key value) is judged once, however many recipients were notified.
  */
 import type { ComplianceRule } from '../domain/compliance/rules.js';
-import type { Store } from '../store/port.js';
 import type { Compliance } from './compliance.js';
 import type { DomainEvent, EventSink } from './ports.js';
 
-export const createRulesSink = (next: EventSink, rules: readonly ComplianceRule[], store: Store, compliance: () => Compliance): EventSink => {
+export const createRulesSink = (rules: readonly ComplianceRule[], compliance: () => Compliance, onError: (error: unknown) => void): EventSink => {
   const judged = new Set<string>();
   const once = (key: string) => (judged.has(key) ? false : (judged.add(key), true));
   const messageRules = rules.filter((r) => r.type === 'chat-message');
@@ -18,18 +17,16 @@ export const createRulesSink = (next: EventSink, rules: readonly ComplianceRule[
     for (const rule of dataRules) {
       const value = userData[rule.key];
       if (value === undefined || !once(`${interaction}|${rule.name}|${value}`)) continue;
-      compliance().raise({ user: String(value), reason: rule.reason ?? `attached data ${rule.key}`, source: `rule:${rule.name}` }, `rule:${rule.name}`);
+      compliance().raise({ user: String(value), reason: rule.reason ?? `attached data ${rule.key}`, source: `rule:${rule.name}` }, `rule:${rule.name}`).catch(onError);
     }
   };
 
   const inspect = (event: DomainEvent) => {
     if (event.kind === 'call' && event.notificationType === 'AttachedDataChanged' && dataRules.length > 0) {
-      const call = store.getCall(event.callId);
-      if (call) checkUserData(call.id, call.userData);
+      checkUserData(event.call.id, event.call.userData);
     }
     if (event.kind !== 'chat') return;
-    const chat = store.getChat(event.chatId);
-    if (!chat) return;
+    const chat = event.chat;
     if (event.notificationType === 'PropertiesUpdated' && dataRules.length > 0) checkUserData(chat.id, chat.userData);
     if (event.notificationType !== 'NewMessages') return;
     for (const index of event.messageIndexes ?? []) {
@@ -39,7 +36,7 @@ export const createRulesSink = (next: EventSink, rules: readonly ComplianceRule[
       if (!message?.text || !agent || !once(`${chat.id}|${index}`)) continue;
       for (const rule of messageRules)
         if (rule.regex.test(message.text)) {
-          compliance().raise({ user: agent.userId, reason: rule.reason ?? `message matched ${rule.name}`, source: `rule:${rule.name}` }, `rule:${rule.name}`);
+          compliance().raise({ user: agent.userId, reason: rule.reason ?? `message matched ${rule.name}`, source: `rule:${rule.name}` }, `rule:${rule.name}`).catch(onError);
           break;
         }
     }
@@ -47,7 +44,6 @@ export const createRulesSink = (next: EventSink, rules: readonly ComplianceRule[
 
   return {
     publish(events) {
-      next.publish(events);
       if (rules.length > 0) for (const event of events) inspect(event);
     },
   };

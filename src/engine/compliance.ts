@@ -14,7 +14,11 @@ import { toActor } from '../directory/directory.js';
 import type { Actor } from '../domain/actor.js';
 import { agentOf, chattingAgents, type Chat } from '../domain/chat/model.js';
 import type { AuditEntry, AuditOutcome, AuditStep, Flag } from '../domain/compliance/model.js';
-import { refuse, type Refusal } from '../domain/refusals.js';
+import { operation } from '../domain/commands/parse.js';
+import { MONITORING_SCHEMAS } from '../domain/agent/commands.js';
+import { CHAT_SCHEMAS, INTRUDE_SCHEMAS } from '../domain/chat/commands.js';
+import { isRefusal, refuse, type Refusal } from '../domain/refusals.js';
+import { VOICE_CALL_SCHEMAS } from '../domain/voice/commands.js';
 import { isLive, liveParties, partyOf, type Call } from '../domain/voice/model.js';
 import type { Store } from '../store/port.js';
 import type { Engine, Outcome } from './engine.js';
@@ -38,11 +42,11 @@ export interface FlagRequest {
 
 export interface Compliance {
   /** Records a flag (or finds the same one still pending) and schedules its ejection. */
-  raise(request: FlagRequest, raisedBy: string): { ok: true; flag: Flag; duplicate: boolean } | Refusal;
+  raise(request: FlagRequest, raisedBy: string): Promise<{ ok: true; flag: Flag; duplicate: boolean } | Refusal>;
   /** Resolves a user by user name, user id or DN. */
   resolveUser(ref: string): DirectoryUser | undefined;
   /** Re-runs flags left pending by a crash. */
-  resume(): void;
+  resume(): Promise<void>;
   /** Resolves when every scheduled flag has been carried out (tests, shutdown). */
   idle(): Promise<void>;
   /**
@@ -63,7 +67,7 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
 
   const resolveUser = (ref: string) => directory.byUserName(ref) ?? directory.byId(ref) ?? directory.byDn(ref);
 
-  const audit = (flag: Flag, step: AuditStep, outcome: AuditOutcome, extra: Partial<AuditEntry> = {}) => {
+  const audit = async (flag: Flag, step: AuditStep, outcome: AuditOutcome, extra: Partial<AuditEntry> = {}): Promise<void> => {
     const entry: AuditEntry = {
       time: clock.now(),
       flagId: flag.id,
@@ -78,95 +82,115 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       detail: null,
       ...extra,
     };
-    store.appendAudit(entry);
+    await store.appendAudit(entry);
   };
 
   /** Runs an engine command, retrying transient refusals with backoff (each retry audited). */
-  const withRetry = async (flag: Flag, interaction: Partial<AuditEntry>, run: () => Outcome): Promise<Outcome> => {
-    let outcome = run();
+  const withRetry = async <T>(flag: Flag, interaction: Partial<AuditEntry>, run: () => Promise<Outcome<T>>): Promise<Outcome<T>> => {
+    let outcome = await run();
     for (const delay of RETRY_DELAYS_MS) {
-      if (outcome.ok || !TRANSIENT.has(outcome.statusCode)) return outcome;
-      audit(flag, 'retried', 'retrying', { ...interaction, detail: outcome.message });
+      if (!isRefusal(outcome) || !TRANSIENT.has(outcome.statusCode)) return outcome;
+      await audit(flag, 'retried', 'retrying', { ...interaction, detail: outcome.message });
       await new Promise((resolve) => setTimeout(resolve, delay));
-      outcome = run();
+      outcome = await run();
     }
     return outcome;
   };
 
+  const removeCall = (callId: string, dn: string) =>
+    engine.execute({
+      type: 'CallOperation',
+      actor,
+      callId,
+      operation: operation<typeof VOICE_CALL_SCHEMAS, 'RemoveParticipantFromConference'>('RemoveParticipantFromConference', { participant: dn }),
+    });
+  const cancelMonitoring = () =>
+    engine.execute({ type: 'DeviceOperation', actor, operation: operation<typeof MONITORING_SCHEMAS, 'CancelSupervisorMonitoring'>('CancelSupervisorMonitoring', {}) });
+  const chatOperation = (chatId: string, op: ReturnType<typeof operation<typeof CHAT_SCHEMAS, keyof typeof CHAT_SCHEMAS>>) =>
+    engine.execute({ type: 'ChatOperation', actor, chatId, operation: op });
+
   const ejectFromCalls = async (flag: Flag) => {
     const dn = flag.dn;
     if (dn === null) return;
-    const mine = store.presentCallsOf(dn).filter((c) => isLive(partyOf(c, dn) ?? { dn, state: 'Released', mute: 'Off' }));
+    const mine = (await store.presentCallsOf(dn)).filter((c) => isLive(partyOf(c, dn) ?? { dn, state: 'Released', mute: 'Off' }));
     const conferences = mine.filter((c) => liveParties(c).length >= 3);
     for (const call of mine.filter((c) => !conferences.includes(c)))
-      audit(flag, 'skipped', 'two-party', { interaction: call.id, interactionType: 'call', detail: 'a two-party call is left alone' });
+      await audit(flag, 'skipped', 'two-party', { interaction: call.id, interactionType: 'call', detail: 'a two-party call is left alone' });
     if (conferences.length === 0) return;
 
     const monitored = await asMonitorOf(dn, async () => {
       for (const { id } of conferences) {
         const where = { interaction: id, interactionType: 'call' as const };
-        audit(flag, 'found', 'accepted', where);
-        const removed = await withRetry(flag, where, () =>
-          engine.callOperation(actor, id, { operationName: 'RemoveParticipantFromConference', participant: dn }),
-        );
-        if (removed.ok) audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
-        else if (gone(store.getCall(id), dn)) audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
-        else audit(flag, 'failed', 'error', { ...where, detail: removed.message });
+        await audit(flag, 'found', 'accepted', where);
+        const removed = await withRetry(flag, where, () => removeCall(id, dn));
+        if (!isRefusal(removed)) await audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
+        else if (gone(await store.getCall(id), dn)) await audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
+        else await audit(flag, 'failed', 'error', { ...where, detail: removed.message });
       }
     });
-    if (!monitored.ok)
-      for (const call of conferences) audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: monitored.message });
+    if (isRefusal(monitored))
+      for (const call of conferences) await audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: monitored.message });
   };
 
   /** Monitors `dn`'s device as a supervisor for the duration of `work`, then stops. */
   const asMonitorOf = async (dn: string, work: () => Promise<void>): Promise<Outcome> => {
-    const device = directory.byDn(dn)?.deviceId;
+    const device = directory.byDn(dn)?.deviceId ?? '';
     const monitor = () =>
-      engine.deviceOperation(actor, {
-        operationName: 'ListenIn',
-        targetDeviceUri: `/api/v2/devices/${device}`,
-        supervisorMonitoringScope: 'Agent',
-        supervisorMonitoringMode: 'AllCalls',
+      engine.execute({
+        type: 'DeviceOperation',
+        actor,
+        operation: operation<typeof MONITORING_SCHEMAS, 'ListenIn'>('ListenIn', {
+          // The device's id is all the domain reads out of targetDeviceUri.
+          targetDeviceUri: device,
+          supervisorMonitoringScope: 'Agent',
+          supervisorMonitoringMode: 'AllCalls',
+        }),
       });
-    let started = monitor();
-    if (!started.ok && started.statusCode === 2) {
+    let started = await monitor();
+    if (isRefusal(started) && started.statusCode === 2) {
       // Monitoring left over from an interrupted run: start afresh on this user.
-      engine.deviceOperation(actor, { operationName: 'CancelSupervisorMonitoring' });
-      started = monitor();
+      await cancelMonitoring();
+      started = await monitor();
     }
-    if (!started.ok) return started;
+    if (isRefusal(started)) return started;
     try {
       await work();
     } finally {
-      engine.deviceOperation(actor, { operationName: 'CancelSupervisorMonitoring' });
+      await cancelMonitoring();
     }
     return { ok: true };
   };
 
   const ejectFromChats = async (flag: Flag) => {
-    for (const chat of store.chatsOfAgent(flag.userId)) {
+    for (const chat of await store.chatsOfAgent(flag.userId)) {
       if (agentOf(chat, flag.userId)?.state !== 'Chatting') continue;
       const where = { interaction: chat.id, interactionType: 'chat' as const, participant: flag.userId };
       if (!isChatConference(chat, flag.userId)) {
-        audit(flag, 'skipped', 'two-party', { ...where, detail: 'a chat with one agent is left alone' });
+        await audit(flag, 'skipped', 'two-party', { ...where, detail: 'a chat with one agent is left alone' });
         continue;
       }
-      audit(flag, 'found', 'accepted', where);
+      await audit(flag, 'found', 'accepted', where);
       const joined = await withRetry(flag, where, () =>
-        engine.chat.intrude(actor, flag.userId, chat.id, { operationName: 'Intrude', supervisorVisibilityMode: 'BargeIn' }),
+        engine.execute({
+          type: 'Intrude',
+          actor,
+          agentUserId: flag.userId,
+          chatId: chat.id,
+          operation: operation<typeof INTRUDE_SCHEMAS, 'Intrude'>('Intrude', { supervisorVisibilityMode: 'BargeIn' }),
+        }),
       );
-      if (!joined.ok) {
-        audit(flag, 'failed', 'error', { ...where, detail: joined.message });
+      if (isRefusal(joined)) {
+        await audit(flag, 'failed', 'error', { ...where, detail: joined.message });
         continue;
       }
       const removed = await withRetry(flag, where, () =>
-        engine.chat.chatOperation(actor, chat.id, { operationName: 'RemoveParticipantFromConference', targetPath: `/users/${flag.userId}` }),
+        chatOperation(chat.id, operation<typeof CHAT_SCHEMAS, 'RemoveParticipantFromConference'>('RemoveParticipantFromConference', { targetPath: `/users/${flag.userId}` })),
       );
-      if (removed.ok) audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
-      else if (agentOf(store.getChat(chat.id) as Chat, flag.userId)?.state !== 'Chatting')
-        audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
-      else audit(flag, 'failed', 'error', { ...where, detail: removed.message });
-      engine.chat.chatOperation(actor, chat.id, { operationName: 'Leave' });
+      if (!isRefusal(removed)) await audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
+      else if (agentOf((await store.getChat(chat.id)) as Chat, flag.userId)?.state !== 'Chatting')
+        await audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
+      else await audit(flag, 'failed', 'error', { ...where, detail: removed.message });
+      await chatOperation(chat.id, operation<typeof CHAT_SCHEMAS, 'Leave'>('Leave', {}));
     }
   };
 
@@ -174,62 +198,79 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     try {
       await ejectFromCalls(flag);
       await ejectFromChats(flag);
-      audit(flag, 'done', 'completed');
+      await audit(flag, 'done', 'completed');
     } catch (error) {
       logger.error({ err: error, flagId: flag.id }, 'compliance ejection failed');
-      audit(flag, 'failed', 'error', { detail: (error as Error).message });
+      await audit(flag, 'failed', 'error', { detail: (error as Error).message }).catch(() => undefined);
     } finally {
-      store.saveFlag({ ...flag, status: 'done' });
+      await store.saveFlag({ ...flag, status: 'done' }).catch((error: unknown) => logger.error({ err: error, flagId: flag.id }, 'could not mark the flag done'));
     }
   };
 
-  const schedule = (flag: Flag) => {
-    queue = queue.then(() => carryOut(flag));
+  /**
+   * Runs work after what is queued, whatever became of it: one flag that throws must not stop
+   * every later one (a rejected link would reject the rest of the chain for ever).
+   */
+  const enqueue = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work, work);
+    queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  };
+
+  const schedule = (flag: Flag) => void enqueue(() => carryOut(flag));
+
+  let raising: Promise<void> = Promise.resolve();
+  const raise = async (request: FlagRequest, raisedBy: string): Promise<{ ok: true; flag: Flag; duplicate: boolean } | Refusal> => {
+    const user = resolveUser(request.user);
+    if (!user) return refuse.notFound('user', request.user);
+    const same = (await store.pendingFlags()).find((f) => f.userId === user.id && f.reason === request.reason && f.source === request.source);
+    if (same) return { ok: true, flag: same, duplicate: true };
+    const flag: Flag = {
+      id: randomUUID(),
+      userId: user.id,
+      userName: user.userName,
+      dn: user.phoneNumber,
+      reason: request.reason,
+      source: request.source,
+      raisedBy,
+      createdAt: clock.now(),
+      status: 'pending',
+    };
+    await store.saveFlag(flag);
+    await audit(flag, 'flagged', 'accepted', { actor: raisedBy, detail: request.reason });
+    schedule(flag);
+    return { ok: true, flag, duplicate: false };
   };
 
   return {
     resolveUser,
-    raise(request, raisedBy) {
-      const user = resolveUser(request.user);
-      if (!user) return refuse.notFound('user', request.user);
-      const same = store
-        .pendingFlags()
-        .find((f) => f.userId === user.id && f.reason === request.reason && f.source === request.source);
-      if (same) return { ok: true, flag: same, duplicate: true };
-      const flag: Flag = {
-        id: randomUUID(),
-        userId: user.id,
-        userName: user.userName,
-        dn: user.phoneNumber,
-        reason: request.reason,
-        source: request.source,
-        raisedBy,
-        createdAt: clock.now(),
-        status: 'pending',
-      };
-      store.saveFlag(flag);
-      audit(flag, 'flagged', 'accepted', { actor: raisedBy, detail: request.reason });
-      schedule(flag);
-      return { ok: true, flag, duplicate: false };
+    raise: (request, raisedBy) => {
+      // Raises run one at a time, so the same flag raised twice at once is found pending.
+      const result = raising.then(() => raise(request, raisedBy));
+      raising = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      return result;
     },
-    resume() {
-      for (const flag of store.pendingFlags()) {
-        audit(flag, 'retried', 'retrying', { detail: 'resumed after restart' });
+    async resume() {
+      for (const flag of await store.pendingFlags()) {
+        await audit(flag, 'retried', 'retrying', { detail: 'resumed after restart' });
         schedule(flag);
       }
     },
     idle: () => queue,
-    removeFromCall(callId, dn) {
-      const result = queue.then(async () => {
+    removeFromCall: (callId, dn) =>
+      enqueue(async () => {
         let outcome: Outcome = refuse.internal('not run');
         const monitored = await asMonitorOf(dn, async () => {
-          outcome = engine.callOperation(actor, callId, { operationName: 'RemoveParticipantFromConference', participant: dn });
+          outcome = await removeCall(callId, dn);
         });
-        return monitored.ok ? outcome : monitored;
-      });
-      queue = result.then(() => undefined);
-      return result;
-    },
+        return isRefusal(monitored) ? monitored : outcome;
+      }),
   };
 };
 

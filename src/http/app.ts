@@ -1,17 +1,17 @@
 /**
- * The Fastify instance and the edge's error mapping: whatever goes wrong before a handler runs
- * (body too large, wrong content type, malformed JSON, schema failure, unknown route) becomes a
- * GWS body `{statusCode, statusMessage}` with a 4xx that names the problem. Only a real fault
- * of ours is a 500 (statusCode 4), and it is logged.
+ * The Fastify instance: limits, body parsing, and the errors raised before any dialect sees a
+ * request (a malformed URL escape, an oversized header), answered in the shape of the dialect
+ * the URL belongs to. Each dialect is an encapsulated plugin with its own error and not-found
+ * handlers (registered in server.ts).
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
-import { toRefusal } from '../domain/params.js';
-import { refuse } from '../domain/refusals.js';
-import { errorBody, httpStatusOf } from '../api/gws/errors.js';
+import { errorBody as cloudErrorBody } from '../api/cloud/errors.js';
+import { gwsErrorHandler, gwsNotFoundHandler } from '../api/gws/errors.js';
+import { BODY_LIMIT_BYTES } from './limits.js';
 
-export const BODY_LIMIT_BYTES = 64 * 1024;
+export { BODY_LIMIT_BYTES };
 
 export const createApp = (logger: Logger) => {
   const app = Fastify({
@@ -27,9 +27,11 @@ export const createApp = (logger: Logger) => {
     // Node's 16 KiB header limit (431) bounds the URL as a whole.
     routerOptions: { maxParamLength: 16_384 },
     // Errors raised before routing (a malformed URL escape) answer in the GWS shape too.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
       const raw = reply as unknown as { code(n: number): { send(body: unknown): void } };
-      raw.code(error.statusCode ?? 400).send({ statusCode: 10, statusMessage: `the request URL is not valid: ${error.message}` });
+      const status = error.statusCode ?? 400;
+      const message = `the request URL is not valid: ${error.message}`;
+      raw.code(status).send(request.url.startsWith('/cloud/') ? cloudErrorBody(status, 'bad.request', message) : { statusCode: 10, statusMessage: message });
     },
     // A request the HTTP parser rejects (header or URL too large, malformed) never reaches Fastify.
     clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
@@ -51,43 +53,14 @@ export const createApp = (logger: Logger) => {
     body === '' ? done(null, undefined) : json(request, String(body), done),
   );
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = mapError(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send(body);
-  });
-
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody(refuse.notFound('resource', `${request.method} ${request.url.split('?')[0]}`))),
-  );
+  // Outside the dialects (/healthz, CometD's Bayeux endpoint) errors take the GWS shape, as the
+  // CometD endpoint is GWS's; each dialect's plugin sets its own handlers.
+  app.setErrorHandler(gwsErrorHandler);
+  app.setNotFoundHandler(gwsNotFoundHandler);
 
   return app;
 };
 
 export type App = ReturnType<typeof createApp>;
-
-const mapError = (error: FastifyError): { status: number; body: ReturnType<typeof errorBody> } => {
-  if (error.validation && error.validation.length > 0) {
-    const first = error.validation[0] as unknown as Parameters<typeof toRefusal>[0];
-    const refusal = toRefusal({ ...first, instancePath: `/${error.validationContext ?? ''}${first.instancePath ?? ''}` });
-    return { status: httpStatusOf(refusal.statusCode), body: errorBody(refusal) };
-  }
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { statusCode: 10, statusMessage: `request body is larger than ${BODY_LIMIT_BYTES} bytes` } };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, body: { statusCode: 10, statusMessage: 'unsupported Content-Type: send application/json' } };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, body: errorBody(refuse.missingParameter('operationName')) };
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    const message = error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
-      ? `request body is not valid JSON: ${error.message}`
-      : error.message;
-    return { status, body: { statusCode: 10, statusMessage: message } };
-  }
-  return { status: 500, body: errorBody(refuse.internal('the server could not complete the request')) };
-};
 
 export type { FastifyInstance };

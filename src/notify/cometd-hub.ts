@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import cometd from 'cometd-nodejs-server';
 import ackExtension from 'cometd-nodejs-server/ack-extension.js';
 import type { ServerSession } from 'cometd-nodejs-server';
+import { browserIdOf, releaseHeldPoll } from './cometd-internals.js';
 
 /** The notification channels a client may subscribe to. */
 export const GWS_CHANNELS = ['/v2/me/calls', '/v2/me/chats', '/v2/me/devices', '/v2/me/channels', '/v2/me'] as const;
@@ -70,7 +71,7 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
     const first = Array.isArray(request.body) ? request.body[0] : request.body;
     const clientId = typeof first === 'object' && first !== null ? (first as { clientId?: unknown }).clientId : undefined;
     const session = typeof clientId === 'string' ? sessionsById.get(clientId) : undefined;
-    const browserId = (session as { _browserId?: string } | undefined)?._browserId;
+    const browserId = session ? browserIdOf(session) : undefined;
     if (!browserId) return;
     const others = (request.headers.cookie ?? '')
       .split(';')
@@ -126,11 +127,8 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
     close() {
       // Answer every held /meta/connect now, as its timeout would, so that clients re-poll (and
       // reach the next process) instead of seeing a dropped connection. The server's own close()
-      // only stops its sweeper; the session scheduler is internal to 1.2.1 (pinned).
-      for (const session of sessionsById.values()) {
-        const scheduler = (session as { _scheduler?: { _expired?: () => void } | null })._scheduler;
-        scheduler?._expired?.call(scheduler);
-      }
+      // only stops its sweeper (see cometd-internals.ts).
+      for (const session of sessionsById.values()) releaseHeldPoll(session);
       server.close();
     },
   };

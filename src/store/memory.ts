@@ -9,7 +9,6 @@ import {
   bumped,
   chatIsWaiting,
   chatReadySince,
-  monitorOf,
   presentDns,
   VersionConflict,
   type CommitBatch,
@@ -20,6 +19,7 @@ import {
 export const createMemoryStore = (): Store => {
   const calls = new Map<string, Call>();
   const callsByDn = new Map<string, Set<string>>();
+  const consultations = new Map<string, Set<string>>();
   const sessions = new Map<string, AgentSession>();
   const monitorsByDn = new Map<string, Set<string>>();
   const indexMonitor = (s: AgentSession, add: boolean) => {
@@ -50,6 +50,13 @@ export const createMemoryStore = (): Store => {
   };
 
   const index = (call: Call, add: boolean) => {
+    if (call.parentCallId !== null) {
+      const ids = consultations.get(call.parentCallId) ?? new Set<string>();
+      if (add && call.endedAt === null) ids.add(call.id);
+      else ids.delete(call.id);
+      if (ids.size === 0) consultations.delete(call.parentCallId);
+      else consultations.set(call.parentCallId, ids);
+    }
     for (const dn of presentDns(call)) {
       const ids = callsByDn.get(dn) ?? new Set<string>();
       if (add) ids.add(call.id);
@@ -70,21 +77,22 @@ export const createMemoryStore = (): Store => {
   };
 
   return {
-    getCall: (id) => calls.get(id),
-    presentCallsOf: (dn) => [...(callsByDn.get(dn) ?? [])].map((id) => calls.get(id) as Call),
-    liveCallIds: () => [...new Set([...callsByDn.values()].flatMap((ids) => [...ids]))],
-    getAgentSession: (userId) => sessions.get(userId),
-    monitorsOf: (dn) => [...(monitorsByDn.get(dn) ?? [])].flatMap((id) => monitorOf(sessions.get(id) as AgentSession) ?? []),
-    chatSessionUserIds: () => [...sessions.values()].filter((s) => s.channels?.chat !== undefined).map((s) => s.userId),
-    readyChatAgents: () =>
+    getCall: async (id) => calls.get(id),
+    presentCallsOf: async (dn) => [...(callsByDn.get(dn) ?? [])].map((id) => calls.get(id) as Call),
+    consultationsOf: async (id) => [...(consultations.get(id) ?? [])].map((c) => calls.get(c) as Call),
+    liveCallIds: async () => [...new Set([...callsByDn.values()].flatMap((ids) => [...ids]))],
+    getAgentSession: async (userId) => sessions.get(userId),
+    monitoringSessions: async () => [...new Set([...monitorsByDn.values()].flatMap((ids) => [...ids]))].map((id) => sessions.get(id) as AgentSession),
+    chatSessionUserIds: async () => [...sessions.values()].filter((s) => s.channels?.chat !== undefined).map((s) => s.userId),
+    readyChatAgents: async () =>
       [...sessions.values()].flatMap((s) => {
         const since = chatReadySince(s);
         return since === null ? [] : [{ userId: s.userId, since }];
       }),
-    getChat: (id) => chats.get(id),
-    chatsOfAgent: (userId) => [...(chatsByAgent.get(userId) ?? [])].map((id) => chats.get(id) as Chat),
-    waitingChats: () => [...waiting].map((id) => chats.get(id) as Chat).sort((a, b) => a.createdAt - b.createdAt),
-    commit(batch: CommitBatch): Committed {
+    getChat: async (id) => chats.get(id),
+    chatsOfAgent: async (userId) => [...(chatsByAgent.get(userId) ?? [])].map((id) => chats.get(id) as Chat),
+    waitingChats: async () => [...waiting].map((id) => chats.get(id) as Chat).sort((a, b) => a.createdAt - b.createdAt),
+    async commit(batch: CommitBatch): Promise<Committed> {
       // Check every version before writing anything: all or nothing.
       for (const call of batch.calls ?? [])
         if ((calls.get(call.id)?.version ?? 0) !== call.version) throw new VersionConflict('call', call.id);
@@ -98,12 +106,12 @@ export const createMemoryStore = (): Store => {
         chats: (batch.chats ?? []).map((chat) => put(chats, chat.id, chat, indexChat)),
       };
     },
-    saveFlag: (flag) => void flags.set(flag.id, flag),
-    getFlag: (id) => flags.get(id),
-    pendingFlags: () => [...flags.values()].filter((f) => f.status === 'pending').sort((a, b) => a.createdAt - b.createdAt),
-    appendAudit: (entry) => void audit.push(entry),
-    queryAudit: (query) => audit.filter((e) => matchesAudit(e, query)),
-    ping: () => true,
-    close: () => undefined,
+    saveFlag: async (flag) => void flags.set(flag.id, flag),
+    getFlag: async (id) => flags.get(id),
+    pendingFlags: async () => [...flags.values()].filter((f) => f.status === 'pending').sort((a, b) => a.createdAt - b.createdAt),
+    appendAudit: async (entry) => void audit.push(entry),
+    queryAudit: async (query) => audit.filter((e) => matchesAudit(e, query)),
+    ping: async () => true,
+    close: async () => undefined,
   };
 };

@@ -1,9 +1,11 @@
 /**
- * The storage port. The engine is its only writer. Every write is a batch committed atomically
- * against the versions the engine loaded (optimistic concurrency): if any entity's stored version
- * moved on, nothing of the batch is written and `VersionConflict` is thrown, so two racing
- * commands cannot both win. Adapters: memory (tests), SQLite (embedded default); a shared store
- * (Redis) implements the same five verbs.
+ * The storage port. Calls, chats and agent sessions are written only by the engine's `execute`;
+ * compliance flags and their audit only by the orchestrator. Every engine write is a batch
+ * committed atomically against the versions the engine loaded (optimistic concurrency): if any
+ * entity's stored version moved on, nothing of the batch is written and `VersionConflict` is
+ * thrown (the promise rejects), so two racing commands cannot both win. Every method is async so
+ * that a networked store implements the same port. Adapters: memory (tests), SQLite (the embedded
+ * default); one conformance suite (test/unit/store.test.ts) runs against each.
  */
 import type { AgentSession } from '../domain/agent/model.js';
 import type { Chat } from '../domain/chat/model.js';
@@ -32,33 +34,35 @@ export interface ReadyAgent {
 }
 
 export interface Store {
-  getCall(id: string): Call | undefined;
+  getCall(id: string): Promise<Call | undefined>;
   /** Calls that have not ended on which this DN is a present (not released) party. */
-  presentCallsOf(dn: string): Call[];
+  presentCallsOf(dn: string): Promise<Call[]>;
+  /** Calls that have not ended whose parent (a consultation's) is this call. */
+  consultationsOf(callId: string): Promise<Call[]>;
   /** Ids of every call that has not ended. */
-  liveCallIds(): string[];
-  getAgentSession(userId: string): AgentSession | undefined;
-  /** Supervisors who monitor this DN. */
-  monitorsOf(dn: string): Monitor[];
+  liveCallIds(): Promise<string[]>;
+  getAgentSession(userId: string): Promise<AgentSession | undefined>;
+  /** Every session whose supervisor monitors someone now. */
+  monitoringSessions(): Promise<AgentSession[]>;
   /** Users whose contact-center session includes the chat channel (Ready or not). */
-  chatSessionUserIds(): string[];
+  chatSessionUserIds(): Promise<string[]>;
   /** Agents Ready on the chat channel. */
-  readyChatAgents(): ReadyAgent[];
-  getChat(id: string): Chat | undefined;
+  readyChatAgents(): Promise<ReadyAgent[]>;
+  getChat(id: string): Promise<Chat | undefined>;
   /** Chats this agent is offered or still has (not Completed). */
-  chatsOfAgent(userId: string): Chat[];
+  chatsOfAgent(userId: string): Promise<Chat[]>;
   /** Chats waiting for an agent, oldest first. */
-  waitingChats(): Chat[];
-  commit(batch: CommitBatch): Committed;
+  waitingChats(): Promise<Chat[]>;
+  commit(batch: CommitBatch): Promise<Committed>;
   /** Compliance flags and their audit trail: append-mostly, written by the orchestrator only. */
-  saveFlag(flag: Flag): void;
-  getFlag(id: string): Flag | undefined;
-  pendingFlags(): Flag[];
-  appendAudit(entry: AuditEntry): void;
-  queryAudit(query: AuditQuery): AuditEntry[];
+  saveFlag(flag: Flag): Promise<void>;
+  getFlag(id: string): Promise<Flag | undefined>;
+  pendingFlags(): Promise<Flag[]>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  queryAudit(query: AuditQuery): Promise<AuditEntry[]>;
   /** True when the store can be read and written. */
-  ping(): boolean;
-  close(): void;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
 }
 
 export class VersionConflict extends Error {

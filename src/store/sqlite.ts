@@ -15,7 +15,6 @@ import {
   bumped,
   chatIsWaiting,
   chatReadySince,
-  monitorOf,
   presentDns,
   VersionConflict,
   type CommitBatch,
@@ -23,7 +22,7 @@ import {
   type Store,
 } from './port.js';
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE calls (
@@ -84,6 +83,10 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE agent_sessions ADD COLUMN chat_on INTEGER NOT NULL DEFAULT 0;
    UPDATE agent_sessions SET chat_on = 1 WHERE json_extract(body, '$.channels.chat') IS NOT NULL;
    CREATE INDEX agent_sessions_chat_on ON agent_sessions (chat_on) WHERE chat_on = 1;`,
+  // 6: consultations by their parent call, while they last.
+  `ALTER TABLE calls ADD COLUMN parent_call_id TEXT;
+   UPDATE calls SET parent_call_id = json_extract(body, '$.parentCallId') WHERE ended_at IS NULL;
+   CREATE INDEX calls_live_by_parent ON calls (parent_call_id) WHERE parent_call_id IS NOT NULL AND ended_at IS NULL;`,
 ];
 
 export const openSqliteStore = (path: string): Store => {
@@ -107,23 +110,26 @@ export const openSqliteStore = (path: string): Store => {
     callsOf: db.prepare<[string], { body: string }>(
       'SELECT c.body FROM call_presence p JOIN calls c ON c.id = p.call_id WHERE p.dn = ?',
     ),
-    insertCall: db.prepare('INSERT INTO calls (id, version, ended_at, body) VALUES (?, ?, ?, ?)'),
-    updateCall: db.prepare('UPDATE calls SET version = ?, ended_at = ?, body = ? WHERE id = ? AND version = ?'),
+    insertCall: db.prepare('INSERT INTO calls (id, version, ended_at, parent_call_id, body) VALUES (?, ?, ?, ?, ?)'),
+    updateCall: db.prepare('UPDATE calls SET version = ?, ended_at = ?, parent_call_id = ?, body = ? WHERE id = ? AND version = ?'),
+    consultationsOf: db.prepare<[string], { body: string }>('SELECT body FROM calls WHERE parent_call_id = ? AND ended_at IS NULL'),
     clearPresence: db.prepare('DELETE FROM call_presence WHERE call_id = ?'),
     addPresence: db.prepare('INSERT INTO call_presence (dn, call_id) VALUES (?, ?)'),
     liveCallIds: db.prepare<[], { call_id: string }>('SELECT DISTINCT call_id FROM call_presence'),
     getSession: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE user_id = ?'),
-    upsertSession: db.prepare(
-      `INSERT INTO agent_sessions (user_id, version, body, chat_ready_since, monitors_dn, chat_on) VALUES (@id, @next, @body, @ready, @monitors, @chatOn)
-       ON CONFLICT (user_id) DO UPDATE SET version = @next, body = @body, chat_ready_since = @ready, monitors_dn = @monitors, chat_on = @chatOn
-       WHERE agent_sessions.version = @expected`,
+    insertSession: db.prepare(
+      `INSERT INTO agent_sessions (user_id, version, body, chat_ready_since, monitors_dn, chat_on) VALUES (@id, @next, @body, @ready, @monitors, @chatOn)`,
+    ),
+    updateSession: db.prepare(
+      `UPDATE agent_sessions SET version = @next, body = @body, chat_ready_since = @ready, monitors_dn = @monitors, chat_on = @chatOn
+       WHERE user_id = @id AND version = @expected`,
     ),
     chatOn: db.prepare<[], { user_id: string }>('SELECT user_id FROM agent_sessions WHERE chat_on = 1'),
     readyChat: db.prepare<[], { user_id: string; chat_ready_since: number }>(
       'SELECT user_id, chat_ready_since FROM agent_sessions WHERE chat_ready_since IS NOT NULL',
     ),
     getChat: db.prepare<[string], { body: string }>('SELECT body FROM chats WHERE id = ?'),
-    monitorsOf: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE monitors_dn = ?'),
+    monitoring: db.prepare<[], { body: string }>('SELECT body FROM agent_sessions WHERE monitors_dn IS NOT NULL'),
     chatsOf: db.prepare<[string], { body: string }>(
       'SELECT c.body FROM chat_agents a JOIN chats c ON c.id = a.chat_id WHERE a.user_id = ?',
     ),
@@ -152,8 +158,8 @@ export const openSqliteStore = (path: string): Store => {
     const body = JSON.stringify(next);
     const result =
       call.version === 0
-        ? tryInsert(() => q.insertCall.run(call.id, next.version, next.endedAt, body))
-        : q.updateCall.run(next.version, next.endedAt, body, call.id, call.version);
+        ? tryInsert(() => q.insertCall.run(call.id, next.version, next.endedAt, next.parentCallId, body))
+        : q.updateCall.run(next.version, next.endedAt, next.parentCallId, body, call.id, call.version);
     if (result === null || result.changes !== 1) throw new VersionConflict('call', call.id);
     q.clearPresence.run(call.id);
     for (const dn of presentDns(next)) q.addPresence.run(dn, call.id);
@@ -162,7 +168,7 @@ export const openSqliteStore = (path: string): Store => {
 
   const writeSession = (s: AgentSession): AgentSession => {
     const next = bumped(s);
-    const result = q.upsertSession.run({
+    const row = {
       id: s.userId,
       next: next.version,
       expected: s.version,
@@ -170,10 +176,11 @@ export const openSqliteStore = (path: string): Store => {
       ready: chatReadySince(next),
       monitors: next.monitoring?.targetDn ?? null,
       chatOn: next.channels?.chat !== undefined ? 1 : 0,
-    });
-    // An insert over an existing row with version 0 expected, or an update that matched no
-    // version, changes nothing: someone else won.
-    if (result.changes !== 1) throw new VersionConflict('agent session', s.userId);
+    };
+    // A new session (version 0) is an insert, which an existing row refuses; any other is an
+    // update of exactly the version loaded. Either way, no change means someone else won.
+    const result = s.version === 0 ? tryInsert(() => q.insertSession.run(row)) : q.updateSession.run(row);
+    if (result === null || result.changes !== 1) throw new VersionConflict('agent session', s.userId);
     return next;
   };
 
@@ -200,33 +207,34 @@ export const openSqliteStore = (path: string): Store => {
   );
 
   return {
-    getCall: (id) => parse<Call>(q.getCall.get(id)),
-    presentCallsOf: (dn) => q.callsOf.all(dn).map((row) => JSON.parse(row.body) as Call),
-    liveCallIds: () => q.liveCallIds.all().map((r) => r.call_id),
-    getAgentSession: (userId) => parse<AgentSession>(q.getSession.get(userId)),
-    monitorsOf: (dn) => q.monitorsOf.all(dn).flatMap((row) => monitorOf(JSON.parse(row.body) as AgentSession) ?? []),
-    chatSessionUserIds: () => q.chatOn.all().map((r) => r.user_id),
-    readyChatAgents: () => q.readyChat.all().map((r) => ({ userId: r.user_id, since: r.chat_ready_since })),
-    getChat: (id) => parse<Chat>(q.getChat.get(id)),
-    chatsOfAgent: (userId) => q.chatsOf.all(userId).map((row) => JSON.parse(row.body) as Chat),
-    waitingChats: () => q.waiting.all().map((row) => JSON.parse(row.body) as Chat),
-    commit: (batch) => commit(batch),
-    saveFlag: (flag) => void q.saveFlag.run({ id: flag.id, status: flag.status, createdAt: flag.createdAt, body: JSON.stringify(flag) }),
-    getFlag: (id) => parse<Flag>(q.getFlag.get(id)),
-    pendingFlags: () => q.pendingFlags.all().map((row) => JSON.parse(row.body) as Flag),
-    appendAudit: (e) => void q.appendAudit.run(e.time, e.flagId, e.userId, e.outcome, JSON.stringify(e)),
-    queryAudit: (query) =>
+    getCall: async (id) => parse<Call>(q.getCall.get(id)),
+    presentCallsOf: async (dn) => q.callsOf.all(dn).map((row) => JSON.parse(row.body) as Call),
+    consultationsOf: async (id) => q.consultationsOf.all(id).map((row) => JSON.parse(row.body) as Call),
+    liveCallIds: async () => q.liveCallIds.all().map((r) => r.call_id),
+    getAgentSession: async (userId) => parse<AgentSession>(q.getSession.get(userId)),
+    monitoringSessions: async () => q.monitoring.all().map((row) => JSON.parse(row.body) as AgentSession),
+    chatSessionUserIds: async () => q.chatOn.all().map((r) => r.user_id),
+    readyChatAgents: async () => q.readyChat.all().map((r) => ({ userId: r.user_id, since: r.chat_ready_since })),
+    getChat: async (id) => parse<Chat>(q.getChat.get(id)),
+    chatsOfAgent: async (userId) => q.chatsOf.all(userId).map((row) => JSON.parse(row.body) as Chat),
+    waitingChats: async () => q.waiting.all().map((row) => JSON.parse(row.body) as Chat),
+    commit: async (batch) => commit(batch),
+    saveFlag: async (flag) => void q.saveFlag.run({ id: flag.id, status: flag.status, createdAt: flag.createdAt, body: JSON.stringify(flag) }),
+    getFlag: async (id) => parse<Flag>(q.getFlag.get(id)),
+    pendingFlags: async () => q.pendingFlags.all().map((row) => JSON.parse(row.body) as Flag),
+    appendAudit: async (e) => void q.appendAudit.run(e.time, e.flagId, e.userId, e.outcome, JSON.stringify(e)),
+    queryAudit: async (query) =>
       q.queryAudit
         .all({ userId: query.userId ?? null, from: query.from ?? null, to: query.to ?? null, outcome: query.outcome ?? null, flagId: query.flagId ?? null })
         .map((row) => JSON.parse(row.body) as AuditEntry),
-    ping: () => {
+    ping: async () => {
       try {
         return db.prepare('SELECT 1 AS ok').get() !== undefined;
       } catch {
         return false;
       }
     },
-    close: () => {
+    close: async () => {
       if (db.open) db.close();
     },
   };

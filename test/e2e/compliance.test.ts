@@ -176,7 +176,7 @@ describe('compliance: a flagged agent leaves every conference, and only them', (
       assert.match(e.time, ISO);
     }
     for (const e of entries.filter((x) => x.step === 'removed')) assert.equal(typeof e.latencyMs, 'number');
-    assert.equal(w.server.store.getFlag(body.flagId)?.status, 'done');
+    assert.equal((await w.server.store.getFlag(body.flagId))?.status, 'done');
   });
 
   it('goes through the policy as a monitoring supervisor, and leaves no trace on the calls (no back door)', async () => {
@@ -265,8 +265,10 @@ describe('compliance: what is left alone, and what happens once', () => {
     assert.deepEqual(dnsOf(await callOf(a0.client, callId)), ['15002']);
 
     // Raised twice in the same tick, the pending flag is found: same flagId, duplicate.
-    const first = w.server.compliance.raise({ user: 'agent15003', reason: 'twice', source: 'e2e' }, 'admin');
-    const second = w.server.compliance.raise({ user: 'agent15003', reason: 'twice', source: 'e2e' }, 'admin');
+    const [first, second] = await Promise.all([
+      w.server.compliance.raise({ user: 'agent15003', reason: 'twice', source: 'e2e' }, 'admin'),
+      w.server.compliance.raise({ user: 'agent15003', reason: 'twice', source: 'e2e' }, 'admin'),
+    ]);
     assert.ok(first.ok && second.ok);
     assert.equal(second.flag.id, first.flag.id);
     assert.deepEqual([first.duplicate, second.duplicate], [false, true]);
@@ -309,7 +311,7 @@ describe('compliance: across a restart (SQLite file)', () => {
     const callId = await callWith(s1, ['15001', '15002']);
     const user = s1.directory.byUserName('agent15001')!;
     const flagId = randomUUID();
-    s1.store.saveFlag({
+    await s1.store.saveFlag({
       id: flagId, userId: user.id, userName: user.userName, dn: '15001', reason: 'crash', source: 'e2e',
       raisedBy: 'admin', createdAt: Date.now(), status: 'pending',
     });
@@ -328,7 +330,7 @@ describe('compliance: across a restart (SQLite file)', () => {
       ['done', null, 'completed'],
     ]);
     assert.equal(entries[0].detail, 'resumed after restart');
-    assert.equal(s2.store.getFlag(flagId)?.status, 'done');
+    assert.equal((await s2.store.getFlag(flagId))?.status, 'done');
   });
 
   it('keeps the audit: a new server on the same file answers the same entries, and re-runs nothing', async () => {

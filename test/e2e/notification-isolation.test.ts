@@ -178,7 +178,16 @@ describe('notification isolation (12 agents, random voice operations)', () => {
       db.close();
     }
   };
-  const storedCall = (id: string): Call | undefined => server.store.getCall(id);
+  /** A call as committed to the data file, read through a second connection. */
+  const storedCall = (id: string): Call | undefined => {
+    const db = new Database(server.dataFile, { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare('SELECT body FROM calls WHERE id = ?').get(id) as { body: string } | undefined;
+      return row ? (JSON.parse(row.body) as Call) : undefined;
+    } finally {
+      db.close();
+    }
+  };
 
   before(async () => {
     server = await startTestServer({ directory });

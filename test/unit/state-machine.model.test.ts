@@ -39,12 +39,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FEATURES, type Actor } from '../../src/domain/actor.js';
-import type { Refusal } from '../../src/domain/refusals.js';
-import { contextFor, decideVoice, voiceCapabilities } from '../../src/domain/voice/decide.js';
+import { isRefusal, type Refusal } from '../../src/domain/refusals.js';
+import { gwsRefs } from '../../src/api/gws/resource-ids.js';
+import { parseDialOperation, parseVoiceOperation } from '../../src/domain/voice/commands.js';
+import { contextFor, decideVoice, voiceCapabilities, type VoiceSnapshot, type VoiceWorld } from '../../src/domain/voice/decide.js';
 import { decideDial } from '../../src/domain/voice/dial.js';
 import { otherPresentDns, presentParties, type Call } from '../../src/domain/voice/model.js';
 import type { DnDirectory, VoiceChange, VoiceEnv } from '../../src/domain/voice/operations.js';
-import { chatCapabilities, chatContextFor, decideChat } from '../../src/domain/chat/decide.js';
+import { parseChatOperation, parseCustomerSend, parseStartChat } from '../../src/domain/chat/commands.js';
+import { chatCapabilities, chatContextFor, decideChat, type ChatWorld } from '../../src/domain/chat/decide.js';
 import { customerDisconnect, customerSend, startChat } from '../../src/domain/chat/customer.js';
 import { visibleParticipants } from '../../src/domain/chat/events.js';
 import { visibleTo, type Chat, type Visibility } from '../../src/domain/chat/model.js';
@@ -61,6 +64,7 @@ const NOW = 1_700_000_000_000;
 
 const DNS = ['15000', '15001', '15002', '15003', '15004'] as const;
 const dnDirectory: DnDirectory = { isKnownDn: (dn) => (DNS as readonly string[]).includes(dn), dnCount: () => DNS.length };
+const voiceWorld: VoiceWorld = { directory: dnDirectory, refs: gwsRefs };
 const voiceActor = (dn: string): Actor & { dn: string } => ({
   userId: `user-${dn}`,
   userName: `agent${dn}`,
@@ -107,13 +111,28 @@ class VoiceReal {
   presentCallsOf(dn: string): Call[] {
     return [...this.calls.values()].filter((c) => presentDns(c).includes(dn));
   }
-  world(dn: string, callId: string) {
-    const mine = new Map(this.presentCallsOf(dn).map((c) => [c.id, c]));
-    return { call: mine.get(callId) ?? this.calls.get(callId), actorCalls: mine, directory: dnDirectory };
+  /** As the store's consultationsOf: calls not ended whose parent is this call. */
+  consultationsOf(callId: string): Call[] {
+    return [...this.calls.values()].filter((c) => c.endedAt === null && c.parentCallId === callId);
+  }
+  /** The call's consultation family, as the engine loads it (engine/handlers/voice.ts familyOf). */
+  familyOf(call: Call): Call[] {
+    const parent = call.parentCallId !== null ? this.calls.get(call.parentCallId) : undefined;
+    const family = new Map<string, Call>();
+    if (parent) family.set(parent.id, parent);
+    for (const root of parent ? [call, parent] : [call]) for (const c of this.consultationsOf(root.id)) family.set(c.id, c);
+    family.delete(call.id);
+    return [...family.values()];
+  }
+  /** What the engine hands `decideVoice` for a target call (nobody monitors here). */
+  snapshot(callId: string): VoiceSnapshot {
+    const call = this.calls.get(callId);
+    return { call, family: call ? this.familyOf(call) : [], monitors: [] };
   }
   capabilities(dn: string, callId: string): string[] | null {
-    const ctx = contextFor(this.world(dn, callId), voiceActor(dn), callId);
-    return 'ok' in ctx ? null : voiceCapabilities(ctx);
+    const { call, family } = this.snapshot(callId);
+    const ctx = contextFor(call, family, voiceActor(dn), callId, voiceWorld);
+    return isRefusal(ctx) ? null : voiceCapabilities(ctx);
   }
   apply(change: VoiceChange): void {
     for (const call of change.calls)
@@ -310,7 +329,7 @@ const runAttempt = (m: VoiceModel, r: VoiceReal, a: Attempt): void => {
   const listedBefore = r.capabilities(a.dn, a.callId);
   const predicted = predictVoice(m, a);
   const possible = bodiesFor(a.op).some((body) => predictVoice(m, { ...a, body }));
-  const decision = decideVoice(r.world(a.dn, a.callId), { actor: voiceActor(a.dn), callId: a.callId, body: a.body }, r.env);
+  const decision = decideVoice(r.snapshot(a.callId), { actor: voiceActor(a.dn), callId: a.callId, operation: parseVoiceOperation(a.body) }, voiceWorld, r.env);
   const line = `${a.dn} ${JSON.stringify(a.body)} on ${a.callId} -> ${decision.ok ? 'ok' : `refused ${(decision as Refusal).statusCode}: ${(decision as Refusal).message}`}`;
   r.trace.push(line);
   if (decision.ok !== predicted) voiceFail(`the model predicted ${predicted ? 'acceptance' : 'a refusal'}: ${line}`, r);
@@ -344,7 +363,7 @@ class DialCommand implements VoiceCommand {
   run(m: VoiceModel, r: VoiceReal): void {
     const from = DNS[this.from % DNS.length] as string;
     const to = DNS[this.to % DNS.length] as string;
-    const decision = decideDial(voiceActor(from), { operationName: 'Dial', destination: { phoneNumber: to } }, dnDirectory, r.env);
+    const decision = decideDial(voiceActor(from), parseDialOperation({ operationName: 'Dial', destination: { phoneNumber: to } }), dnDirectory, r.env);
     r.trace.push(`${from} Dial ${to} -> ${decision.ok ? decision.calls.map((c) => c.id).join() : `refused ${decision.statusCode}`}`);
     if (decision.ok !== (from !== to)) voiceFail(`Dial ${from} -> ${to}: ${decision.ok ? 'accepted' : 'refused'}`, r);
     if (!decision.ok) return;
@@ -447,9 +466,9 @@ const TARGETS = [...AGENTS, NOT_AGENT];
 const WITH_SESSION = new Set([AGENTS[0], AGENTS[1], AGENTS[2]] as string[]);
 const chatDirectory: ChatDirectory = {
   chatUser: (id) => ((AGENTS as readonly string[]).includes(id) ? { id, nickname: `nick-${id.slice(-1)}` } : undefined),
-  hasChatSession: (id) => WITH_SESSION.has(id),
-  chatSessionUserIds: () => [...WITH_SESSION],
 };
+/** What the engine hands the chat domain: the directory, who has a chat session, the URI reader. */
+const chatWorld: ChatWorld = { directory: chatDirectory, chatSessions: WITH_SESSION, userIdOf: gwsRefs.userIdOf };
 const chatActor = (userId: string): Actor => ({ userId, userName: `user-${userId.slice(-1)}`, dn: null, roles: ['ROLE_AGENT'], features: [...FEATURES] });
 const short = (userId: string) => `u${userId.slice(-1)}`;
 
@@ -481,9 +500,9 @@ interface ChatModel {
 class ChatReal {
   chat: Chat;
   constructor(readonly checks: ChatChecks) {
-    const started = startChat('svc', { nickname: 'pat' }, { chatId: 'CHAT1', participantId: 'P0', userId: 'CU', secureKey: 'K', alias: '1' }, NOW);
-    assert.ok(!('ok' in started), 'the customer starts a chat');
-    this.chat = started as Chat;
+    const params = parseStartChat({ nickname: 'pat' });
+    assert.ok(!isRefusal(params), 'the customer starts a chat');
+    this.chat = startChat('svc', params, { chatId: 'CHAT1', participantId: 'P0', userId: 'CU', secureKey: 'K', alias: '1' }, NOW);
   }
   private seq = 0;
   readonly trace: string[] = [];
@@ -616,8 +635,8 @@ const checkChatInvariants = (m: ChatModel, r: ChatReal, checks: ChatChecks): voi
   // Every agent's capabilities agree with the model: exactly the accepted operations (those
   // without a target), and (strict) targeted ones exactly when some target would be accepted.
   for (const userId of m.agents.keys()) {
-    const ctx = chatContextFor(chat, chatActor(userId), chat.id, chatDirectory);
-    const listed = new Set('ok' in ctx ? [] : (chatCapabilities(ctx) as string[]));
+    const ctx = chatContextFor(chat, chatActor(userId), chat.id, chatWorld);
+    const listed = new Set(isRefusal(ctx) ? [] : (chatCapabilities(ctx) as string[]));
     for (const op of CHAT_OPS)
       if ((!TARGETED.has(op) || checks.strictTargets) && listed.has(op) !== possibleChat(m, userId, op))
         chatFail(`${op} is ${listed.has(op) ? '' : 'NOT '}in ${short(userId)}'s capabilities [${[...listed]}], but the model says it is ${listed.has(op) ? 'not ' : ''}possible${TARGETED.has(op) ? ' with any target' : ''}`, r);
@@ -702,12 +721,12 @@ const runChatAttempt = (m: ChatModel, r: ChatReal, a: ChatAttempt): void => {
   if (withText) body['text'] = 'bye';
   const what = `${short(a.userId)} ${a.op}${a.target ? ` ${short(a.target)}` : ''}${withText ? ' +text' : ''}`;
 
-  const ctx = chatContextFor(r.chat, chatActor(a.userId), r.chat.id, chatDirectory);
-  const capabilities = 'ok' in ctx ? [] : (chatCapabilities(ctx) as string[]);
+  const ctx = chatContextFor(r.chat, chatActor(a.userId), r.chat.id, chatWorld);
+  const capabilities = isRefusal(ctx) ? [] : (chatCapabilities(ctx) as string[]);
   const listed = capabilities.includes(a.op);
   const predicted = predictChat(m, a.userId, a.op, a.target);
   const possible = possibleChat(m, a.userId, a.op);
-  const decision = decideChat(r.chat, chatActor(a.userId), r.chat.id, body, chatDirectory, r.env);
+  const decision = decideChat(r.chat, chatActor(a.userId), r.chat.id, parseChatOperation(body), chatWorld, r.env);
   const line = `${what} -> ${decision.ok ? 'ok' : `refused ${decision.statusCode}: ${decision.message}`}`;
   r.trace.push(line);
   if (decision.ok !== predicted) chatFail(`the model predicted ${predicted ? 'acceptance' : 'a refusal'}: ${line}`, r);
@@ -772,10 +791,12 @@ class CustomerCommand implements ChatCommand {
   check = () => true;
   run(m: ChatModel, r: ChatReal): void {
     if (this.verb === 'send') {
-      const next = customerSend(r.chat, { message: 'hi' }, NOW);
-      r.trace.push(`customer send -> ${'ok' in next ? `refused ${next.statusCode}` : 'ok'}`);
-      if ('ok' in next !== m.ended) chatFail(`customer send ${'ok' in next ? 'refused' : 'accepted'}, model ended=${m.ended}`, r);
-      if ('ok' in next) return;
+      const params = parseCustomerSend({ message: 'hi' });
+      if (isRefusal(params)) return chatFail(`the customer's message is refused: ${params.message}`, r);
+      const next = customerSend(r.chat, params, NOW);
+      r.trace.push(`customer send -> ${isRefusal(next) ? `refused ${next.statusCode}` : 'ok'}`);
+      if (isRefusal(next) !== m.ended) chatFail(`customer send ${isRefusal(next) ? 'refused' : 'accepted'}, model ended=${m.ended}`, r);
+      if (isRefusal(next)) return;
       r.commit(next);
       m.messages.push('All');
     } else {
@@ -799,8 +820,8 @@ class ChatRestartCommand implements ChatCommand {
     const before = JSON.stringify(r.chat);
     const capabilities = () =>
       AGENTS.map((id) => {
-        const ctx = chatContextFor(r.chat, chatActor(id), r.chat.id, chatDirectory);
-        return 'ok' in ctx ? '-' : chatCapabilities(ctx).join(',');
+        const ctx = chatContextFor(r.chat, chatActor(id), r.chat.id, chatWorld);
+        return isRefusal(ctx) ? '-' : chatCapabilities(ctx).join(',');
       });
     const caps = capabilities();
     r.chat = JSON.parse(before) as Chat;

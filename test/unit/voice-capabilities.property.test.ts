@@ -6,8 +6,9 @@
  *  - the call model's invariants hold (no duplicate party, ended ⇔ nobody present, a live call
  *    has two present parties, participants are symmetric, CompleteConference joins everyone).
  *
- * The world here plays the store's part: a Map of calls, each accepted change written with its
- * version bumped, and "my calls" computed exactly as the store indexes them (`presentDns`).
+ * The world here plays the store's and the engine's part: a Map of calls, each accepted change
+ * written with its version bumped, "my calls" computed exactly as the store indexes them
+ * (`presentDns`), and a call's consultation family loaded as the engine loads it (`familyOf`).
  * A failure message carries the resolved trace of the (shrunk) sequence, so it is a minimal
  * reproduction that can be replayed by hand.
  */
@@ -15,8 +16,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FEATURES, type Actor } from '../../src/domain/actor.js';
-import type { Refusal } from '../../src/domain/refusals.js';
-import { contextFor, decideVoice, voiceCapabilities, type VoiceWorld } from '../../src/domain/voice/decide.js';
+import { gwsRefs } from '../../src/api/gws/resource-ids.js';
+import { isRefusal, type Refusal } from '../../src/domain/refusals.js';
+import { parseDialOperation, parseVoiceOperation } from '../../src/domain/voice/commands.js';
+import { contextFor, decideVoice, voiceCapabilities, type VoiceSnapshot, type VoiceWorld } from '../../src/domain/voice/decide.js';
 import { decideDial } from '../../src/domain/voice/dial.js';
 import { otherPresentDns, partyOf, presentParties, type Call } from '../../src/domain/voice/model.js';
 import {
@@ -24,6 +27,7 @@ import {
   type DnDirectory,
   type VoiceCallOperation,
   type VoiceChange,
+  type VoiceContext,
   type VoiceEnv,
 } from '../../src/domain/voice/operations.js';
 import { bumped, presentDns } from '../../src/store/port.js';
@@ -31,6 +35,8 @@ import { bumped, presentDns } from '../../src/store/port.js';
 // ---- The fixed universe ----------------------------------------------------------------------
 const DNS = ['15000', '15001', '15002', '15003'] as const;
 const directory: DnDirectory = { isKnownDn: (dn) => (DNS as readonly string[]).includes(dn), dnCount: () => DNS.length };
+/** The directory and the dialect's URI reader: what the engine hands `decideVoice` besides the snapshot. */
+const voiceWorld: VoiceWorld = { directory, refs: gwsRefs };
 const NOW = 1_700_000_000_000;
 const CALL_URI_BASE = 'http://conclave.test/api/v2/me/calls/';
 
@@ -65,14 +71,35 @@ class World {
     return [...this.calls.values()].filter((call) => presentDns(call).includes(dn));
   }
 
-  /** What the engine hands `decideVoice` for this requester and target call. */
-  voiceWorld(dn: string, callId: string): VoiceWorld {
-    const mine = new Map(this.presentCallsOf(dn).map((c) => [c.id, c]));
-    return { call: mine.get(callId) ?? this.calls.get(callId), actorCalls: mine, directory };
+  /** As the store's consultationsOf: calls not ended whose parent is this call. */
+  consultationsOf(callId: string): Call[] {
+    return [...this.calls.values()].filter((c) => c.endedAt === null && c.parentCallId === callId);
+  }
+
+  /** The call's consultation family, as the engine loads it (engine/handlers/voice.ts familyOf). */
+  familyOf(call: Call): Call[] {
+    const parent = call.parentCallId !== null ? this.calls.get(call.parentCallId) : undefined;
+    const family = new Map<string, Call>();
+    if (parent) family.set(parent.id, parent);
+    for (const root of parent ? [call, parent] : [call]) for (const c of this.consultationsOf(root.id)) family.set(c.id, c);
+    family.delete(call.id);
+    return [...family.values()];
+  }
+
+  /** What the engine hands `decideVoice` for a target call (nobody monitors here). */
+  snapshot(callId: string): VoiceSnapshot {
+    const call = this.calls.get(callId);
+    return { call, family: call ? this.familyOf(call) : [], monitors: [] };
+  }
+
+  /** The context for this requester on this call, or the refusal that says there is none. */
+  context(dn: string, callId: string): VoiceContext | Refusal {
+    const { call, family } = this.snapshot(callId);
+    return contextFor(call, family, actorOf(dn), callId, voiceWorld);
   }
 
   decide(dn: string, callId: string, body: Record<string, unknown>, env: VoiceEnv): VoiceChange | Refusal {
-    return decideVoice(this.voiceWorld(dn, callId), { actor: actorOf(dn), callId, body }, env);
+    return decideVoice(this.snapshot(callId), { actor: actorOf(dn), callId, operation: parseVoiceOperation(body) }, voiceWorld, env);
   }
 
   /** Writes an accepted change as the store would: only at the loaded version, then bumped. */
@@ -230,7 +257,7 @@ interface StepResult {
 
 const runStep = (world: World, step: Step, env: VoiceEnv): StepResult => {
   if (step.kind === 'Dial') {
-    const decision = decideDial(actorOf(step.from), { operationName: 'Dial', destination: { phoneNumber: step.to } }, directory, env);
+    const decision = decideDial(actorOf(step.from), parseDialOperation({ operationName: 'Dial', destination: { phoneNumber: step.to } }), directory, env);
     if (!decision.ok) return { line: `${step.from} Dial ${step.to} -> refused ${decision.statusCode}` };
     world.apply(decision);
     return { line: `${step.from} Dial ${step.to} -> ${decision.calls.map((c) => c.id).join(',')}` };
@@ -247,8 +274,8 @@ const runStep = (world: World, step: Step, env: VoiceEnv): StepResult => {
   let op: VoiceCallOperation;
   if ('named' in step.op) op = step.op.named;
   else {
-    const ctx = contextFor(world.voiceWorld(by, call.id), actorOf(by), call.id);
-    const offered = 'ok' in ctx ? [] : voiceCapabilities(ctx);
+    const ctx = world.context(by, call.id);
+    const offered = isRefusal(ctx) ? [] : voiceCapabilities(ctx);
     const progressive = offered.filter((o) => PROGRESSIVE_OPS.includes(o));
     op = at(step.op.kind === 'progressive' && progressive.length > 0 ? progressive : offered, step.op.offered) ?? 'Answer';
   }
@@ -300,8 +327,8 @@ const checkCapabilities = (world: World, trace: readonly string[], ops: readonly
   const probe: VoiceEnv = { now: NOW, newCallId: () => 'PROBECALL', newConnId: () => 'PROBECONN' };
   for (const dn of DNS)
     for (const call of world.presentCallsOf(dn)) {
-      const ctx = contextFor(world.voiceWorld(dn, call.id), actorOf(dn), call.id);
-      if ('ok' in ctx) return fail(`${dn} is present on ${call.id} but gets no context: ${ctx.message}`, world, trace);
+      const ctx = world.context(dn, call.id);
+      if (isRefusal(ctx)) return fail(`${dn} is present on ${call.id} but gets no context: ${ctx.message}`, world, trace);
       const listed = new Set(voiceCapabilities(ctx));
       const otherIds = [...world.calls.keys()].filter((id) => id !== call.id);
       for (const op of ops) {
@@ -380,7 +407,7 @@ const replay = (script: readonly ScriptLine[]): { world: World; trace: string[] 
   const env = counterEnv('');
   const trace: string[] = [];
   for (const [by, callId, body] of script) {
-    const decision = callId === null ? decideDial(actorOf(by), body, directory, env) : world.decide(by, callId, body, env);
+    const decision = callId === null ? decideDial(actorOf(by), parseDialOperation(body), directory, env) : world.decide(by, callId, body, env);
     trace.push(`${by} ${JSON.stringify(body)}${callId ? ` on ${callId}` : ''} -> ${decision.ok ? 'ok' : `refused ${decision.statusCode}: ${decision.message}`}`);
     if (decision.ok) world.apply(decision);
   }

@@ -15,7 +15,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Directory, OAuthClient } from '../../directory/directory.js';
 import type { DomainEvent, EventSink } from '../../engine/ports.js';
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../../store/port.js';
 import { errorBody } from './errors.js';
 import { conversationView } from './views.js';
 
@@ -33,8 +32,8 @@ interface Channel {
 }
 
 export interface CloudNotifications {
-  /** Wraps an event sink: what is committed is also pushed to subscribed channels. */
-  sink(next: EventSink): EventSink;
+  /** The event sink that pushes what is committed to subscribed channels. */
+  readonly sink: EventSink;
   /** Registers the REST routes (inside the authenticated /cloud/api/v2 scope). */
   routes(api: FastifyInstance): void;
   /** Takes WebSocket upgrades for channel URIs on the HTTP server. */
@@ -42,8 +41,8 @@ export interface CloudNotifications {
   close(): void;
 }
 
-export const createCloudNotifications = (deps: { store: Store; directory: Directory; heartbeatMs?: number; now: () => number }): CloudNotifications => {
-  const { store, directory } = deps;
+export const createCloudNotifications = (deps: { directory: Directory; heartbeatMs?: number; now: () => number }): CloudNotifications => {
+  const { directory } = deps;
   const channels = new Map<string, Channel>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   let base = () => '';
@@ -75,9 +74,7 @@ export const createCloudNotifications = (deps: { store: Store; directory: Direct
         const topic = [`v2.users.${user.id}.conversations.calls`, `v2.users.${user.id}.conversations`].find((t) => channel.topics.has(t));
         if (!topic || channel.sockets.size === 0 || seen.has(`${channel.id}|${topic}|${event.callId}`)) continue;
         seen.add(`${channel.id}|${topic}|${event.callId}`);
-        const call = store.getCall(event.callId);
-        if (!call) continue;
-        const message = { topicName: topic, version: '2', eventBody: conversationView(call, directory), metadata: { CorrelationId: randomUUID() } };
+        const message = { topicName: topic, version: '2', eventBody: conversationView(event.call, directory), metadata: { CorrelationId: randomUUID() } };
         for (const socket of channel.sockets) send(socket, message);
       }
     }
@@ -104,12 +101,7 @@ export const createCloudNotifications = (deps: { store: Store; directory: Direct
   };
 
   return {
-    sink: (next) => ({
-      publish(events) {
-        next.publish(events);
-        push(events);
-      },
-    }),
+    sink: { publish: push },
 
     routes(plain) {
       const api = plain.withTypeProvider<TypeBoxTypeProvider>();

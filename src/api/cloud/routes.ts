@@ -14,12 +14,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomBytes } from 'node:crypto';
 import Type from 'typebox';
 import { toActor, type Directory, type OAuthClient } from '../../directory/directory.js';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { operation } from '../../domain/commands/parse.js';
 import { compileParams } from '../../domain/params.js';
+import { isRefusal } from '../../domain/refusals.js';
+import { VOICE_CALL_SCHEMAS } from '../../domain/voice/commands.js';
 import { isLive, liveParties, partyOf, type Call } from '../../domain/voice/model.js';
 import type { Compliance } from '../../engine/compliance.js';
 import type { Engine, Outcome } from '../../engine/engine.js';
 import type { Clock } from '../../engine/ports.js';
-import type { App } from '../../http/app.js';
+import { BODY_LIMIT_BYTES } from '../../http/limits.js';
 import type { Store } from '../../store/port.js';
 import { errorBody, fromStatusCode } from './errors.js';
 import type { CloudNotifications } from './notifications.js';
@@ -56,18 +60,48 @@ export interface CloudDeps {
   readonly clock: Clock;
 }
 
-export const registerCloudRoutes = (app: App, deps: CloudDeps) => {
+/** Every error under /cloud is a Cloud ErrorBody whose `status` is the HTTP status. */
+const cloudError = (error: FastifyError): { status: number; code: string; message: string } => {
+  if (error.validation && error.validation.length > 0) {
+    const first = error.validation[0];
+    const where = `${error.validationContext ?? 'request'}${first?.instancePath ?? ''}`;
+    return { status: 400, code: 'bad.request', message: `${where} ${first?.message ?? 'is not valid'}` };
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'request.entity.too.large', message: `the request body is larger than ${BODY_LIMIT_BYTES} bytes` };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported.media.type', message: 'unsupported Content-Type: send application/json' };
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const json = error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
+    return { status, code: 'bad.request', message: json ? `the request body is not valid JSON: ${error.message}` : error.message };
+  }
+  return { status: 500, code: 'internal.server.error', message: 'the server could not complete the request' };
+};
+
+/** The /cloud dialect as one encapsulated plugin: its own errors, not-found answer and auth. */
+export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => {
   const { engine, store, directory, compliance, clock } = deps;
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, code, message } = cloudError(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send(errorBody(status, code, message));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(404, 'not.found', `${request.method} ${request.url.split('?')[0]} is not a resource of this API`)),
+  );
   const signer = fastifyCookie.signerFactory(randomBytes(32).toString('hex'));
   const fail = (reply: { code(n: number): { send(b: unknown): unknown } }, status: number, code: string, message: string) =>
     reply.code(status).send(errorBody(status, code, message));
   const refused = (reply: { code(n: number): { send(b?: unknown): unknown } }, outcome: Outcome) => {
-    if (outcome.ok) return reply.code(202).send('');
+    if (!isRefusal(outcome)) return reply.code(202).send('');
     const { status, code } = fromStatusCode(outcome.statusCode);
     return fail(reply, status, code, outcome.message);
   };
 
-  app.post('/cloud/oauth/token', async (request, reply) => {
+  app.post('/oauth/token', async (request, reply) => {
     const header = request.headers.authorization ?? '';
     const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
     const decoded = match ? Buffer.from(match[1] as string, 'base64').toString('utf8') : '';
@@ -103,22 +137,19 @@ export const registerCloudRoutes = (app: App, deps: CloudDeps) => {
       api.all('/conversations/conferences', conferences);
       api.all('/conversations/conferences/*', conferences);
 
-      const liveCall = (id: string): Call | undefined => {
-        const call = store.getCall(id);
+      const liveCall = async (id: string): Promise<Call | undefined> => {
+        const call = await store.getCall(id);
         return call && call.endedAt === null ? call : undefined;
       };
 
       api.get('/conversations/calls', async () => ({
-        entities: store.liveCallIds().flatMap((id) => {
-          const call = liveCall(id);
-          return call ? [conversationView(call, directory)] : [];
-        }),
+        entities: (await Promise.all((await store.liveCallIds()).map(liveCall))).flatMap((call) => (call ? [conversationView(call, directory)] : [])),
         pageSize: 25,
         pageNumber: 1,
       }));
 
       api.get('/conversations/calls/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) } }, async (request, reply) => {
-        const call = store.getCall(request.params.id);
+        const call = await store.getCall(request.params.id);
         return call ? conversationView(call, directory) : fail(reply, 404, 'not.found', `conversation ${request.params.id} was not found`);
       });
 
@@ -128,7 +159,7 @@ export const registerCloudRoutes = (app: App, deps: CloudDeps) => {
         async (request, reply) => {
           if (!MAY_CONTROL.some((r) => request.client.roles.includes(r)))
             return fail(reply, 403, 'forbidden', `client ${request.client.clientId} may not control conversations`);
-          const call = liveCall(request.params.id);
+          const call = await liveCall(request.params.id);
           if (!call) return fail(reply, 404, 'not.found', `conversation ${request.params.id} was not found or has ended`);
           const party = call.parties.find((p) => !p.monitor && participantId(call.id, p.dn) === request.params.participantId);
           if (!party) return fail(reply, 404, 'not.found', `participant ${request.params.participantId} is not in conversation ${call.id}`);
@@ -147,7 +178,10 @@ export const registerCloudRoutes = (app: App, deps: CloudDeps) => {
             // Holding is the party's own operation: done on their behalf, with their rights.
             const user = directory.byDn(party.dn);
             if (!user) return fail(reply, 404, 'not.found', `participant ${request.params.participantId} has no user`);
-            return refused(reply, engine.callOperation(toActor(user), call.id, { operationName: patch.held ? 'Hold' : 'Retrieve' }));
+            const op = patch.held
+              ? operation<typeof VOICE_CALL_SCHEMAS, 'Hold'>('Hold', {})
+              : operation<typeof VOICE_CALL_SCHEMAS, 'Retrieve'>('Retrieve', {});
+            return refused(reply, await engine.execute({ type: 'CallOperation', actor: toActor(user), callId: call.id, operation: op }));
           }
           return reply.code(202).send('');
         },
@@ -156,17 +190,20 @@ export const registerCloudRoutes = (app: App, deps: CloudDeps) => {
       api.post('/conversations/:id/disconnect', { schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) } }, async (request, reply) => {
         if (!MAY_CONTROL.some((r) => request.client.roles.includes(r)))
           return fail(reply, 403, 'forbidden', `client ${request.client.clientId} may not control conversations`);
-        const call = liveCall(request.params.id);
+        const call = await liveCall(request.params.id);
         if (!call) return fail(reply, 404, 'not.found', `conversation ${request.params.id} was not found or has ended`);
         // A full teardown, as a party would do it: ClearCall in a conference, Hangup otherwise.
         const party = liveParties(call)[0];
         const user = party && directory.byDn(party.dn);
         if (!party || !user) return fail(reply, 400, 'bad.request', `conversation ${call.id} has no connected party`);
         const self = partyOf(call, party.dn);
-        const op = liveParties(call).length >= 3 && self?.state === 'Established' ? 'ClearCall' : 'Hangup';
-        return refused(reply, engine.callOperation(toActor(user), call.id, { operationName: op }));
+        const op =
+          liveParties(call).length >= 3 && self?.state === 'Established'
+            ? operation<typeof VOICE_CALL_SCHEMAS, 'ClearCall'>('ClearCall', {})
+            : operation<typeof VOICE_CALL_SCHEMAS, 'Hangup'>('Hangup', {});
+        return refused(reply, await engine.execute({ type: 'CallOperation', actor: toActor(user), callId: call.id, operation: op }));
       });
     },
-    { prefix: '/cloud/api/v2' },
+    { prefix: '/api/v2' },
   );
 };

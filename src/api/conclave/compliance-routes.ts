@@ -10,9 +10,9 @@ import type { DirectoryUser } from '../../directory/directory.js';
 import type { AuditEntry } from '../../domain/compliance/model.js';
 import { AUDIT_OUTCOMES } from '../../domain/compliance/model.js';
 import { compileParams } from '../../domain/params.js';
-import { refuse, type Refusal } from '../../domain/refusals.js';
+import { isRefusal, refuse, type Refusal } from '../../domain/refusals.js';
 import type { Compliance } from '../../engine/compliance.js';
-import type { App } from '../../http/app.js';
+import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/port.js';
 import type { Authenticator } from '../gws/auth.js';
 import { errorBody, httpStatusOf } from '../gws/errors.js';
@@ -56,10 +56,10 @@ const entryView = (e: AuditEntry) => ({
   ...(e.detail !== null ? { detail: e.detail } : {}),
 });
 
-export const registerComplianceRoutes = (app: App, deps: { compliance: Compliance; store: Store; auth: Authenticator }) => {
+export const complianceRoutes = (deps: { compliance: Compliance; store: Store; auth: Authenticator }) => async (app: FastifyInstance) => {
   const { compliance, store, auth } = deps;
 
-  app.register(
+  await app.register(
     async (plain) => {
       const api = plain.withTypeProvider<TypeBoxTypeProvider>();
       api.decorateRequest('user', null as unknown as DirectoryUser);
@@ -75,8 +75,8 @@ export const registerComplianceRoutes = (app: App, deps: { compliance: Complianc
       api.post('/flags', async (request, reply) => {
         const parsed = flagBody(request.body ?? {});
         if (!parsed.ok) return reply.code(httpStatusOf(parsed.statusCode)).send(errorBody(parsed));
-        const raised = compliance.raise(parsed.value, request.user.userName);
-        if (!raised.ok) return reply.code(httpStatusOf(raised.statusCode)).send(errorBody(raised));
+        const raised = await compliance.raise(parsed.value, request.user.userName);
+        if (isRefusal(raised)) return reply.code(httpStatusOf(raised.statusCode)).send(errorBody(raised));
         const { flag } = raised;
         return reply.code(202).send({
           flagId: flag.id,
@@ -100,20 +100,20 @@ export const registerComplianceRoutes = (app: App, deps: { compliance: Complianc
           if (!user) return reply.code(404).send(errorBody(refuse.notFound('user', q.user)));
           userId = user.id;
         }
-        const entries = store
-          .queryAudit({
+        const entries = (
+          await store.queryAudit({
             ...(userId !== undefined ? { userId } : {}),
             ...(typeof from === 'number' ? { from } : {}),
             ...(typeof to === 'number' ? { to } : {}),
             ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
             ...(q.flagId !== undefined ? { flagId: q.flagId } : {}),
           })
-          .map(entryView);
+        ).map(entryView);
         if (q.format === 'jsonl')
           return reply.type('application/x-ndjson').send(entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''));
         return { entries };
       });
     },
-    { prefix: '/conclave/v1/compliance' },
+    { prefix: '/compliance' },
   );
 };

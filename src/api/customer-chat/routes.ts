@@ -4,13 +4,14 @@
  * GMS takes them) or JSON. No HTTP credentials: each request after the first authenticates with
  * the chat's userId + secureKey + alias, and a mismatch is HTTP 403 with nothing changed.
  */
-import type { App } from '../../http/app.js';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { parseCustomerSend, parseStartChat } from '../../domain/chat/commands.js';
 import { visibleTo, type Chat } from '../../domain/chat/model.js';
-import { refuse, type Refusal } from '../../domain/refusals.js';
+import { isRefusal, refuse, type Refusal } from '../../domain/refusals.js';
 import type { Engine } from '../../engine/engine.js';
-import { errorBody, httpStatusOf } from '../gws/errors.js';
+import { errorBody, gwsErrorHandler, gwsNotFoundHandler, httpStatusOf } from '../gws/errors.js';
 
 const ServiceParams = Type.Object({ serviceName: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' }) });
 const ChatParams = Type.Object({
@@ -75,33 +76,40 @@ const position = (fields: Record<string, unknown>, fallback: number | null): num
   return Number.isInteger(n) && n >= 1 ? n : refuse.invalidParameter(name, 'must be a whole number from 1');
 };
 
-export const registerCustomerChatRoutes = (plain: App, engine: Engine) => {
+/** The customer chat API as one plugin, under /genesys/2/chat, with its own error answers. */
+export const customerChatPlugin = (engine: Engine) => async (plain: FastifyInstance) => {
   const api = plain.withTypeProvider<TypeBoxTypeProvider>();
+  api.setErrorHandler(gwsErrorHandler);
+  api.setNotFoundHandler(gwsNotFoundHandler);
   const fail = (reply: { code(n: number): { send(b: unknown): unknown } }, r: Refusal) => reply.code(httpStatusOf(r.statusCode)).send(errorBody(r));
 
-  api.post('/genesys/2/chat/:serviceName', { schema: { params: ServiceParams } }, async (request, reply) => {
+  api.post('/:serviceName', { schema: { params: ServiceParams } }, async (request, reply) => {
     const fields = normalizeFields(request.body);
-    if ('ok' in fields && fields.ok === false) return fail(reply, fields as Refusal);
-    const outcome = engine.chat.customerStart(request.params.serviceName, fields as Record<string, unknown>);
-    return outcome.ok ? customerAnswer(outcome.chat, 1) : fail(reply, outcome);
+    if (isRefusal(fields)) return fail(reply, fields);
+    const params = parseStartChat(fields);
+    if (isRefusal(params)) return fail(reply, params);
+    const outcome = await engine.execute({ type: 'CustomerStart', serviceName: request.params.serviceName, params });
+    return isRefusal(outcome) ? fail(reply, outcome) : customerAnswer(outcome.chat, 1);
   });
 
   const action = (verb: 'send' | 'refresh' | 'disconnect') =>
-    api.post(`/genesys/2/chat/:serviceName/:chatId/${verb}`, { schema: { params: ChatParams } }, async (request, reply) => {
-      const parsed = normalizeFields(request.body);
-      if ('ok' in parsed && parsed.ok === false) return fail(reply, parsed as Refusal);
-      const fields = parsed as Record<string, unknown>;
+    api.post(`/:serviceName/:chatId/${verb}`, { schema: { params: ChatParams } }, async (request, reply) => {
+      const fields = normalizeFields(request.body);
+      if (isRefusal(fields)) return fail(reply, fields);
       const from = position(fields, verb === 'refresh' ? 1 : null);
-      if (from !== null && typeof from === 'object') return fail(reply, from);
+      if (isRefusal(from)) return fail(reply, from);
       const creds = { userId: fields['userId'], secureKey: fields['secureKey'], alias: fields['alias'] };
       const { chatId } = request.params;
-      const outcome =
-        verb === 'send'
-          ? engine.chat.customerSend(chatId, creds, fields)
-          : verb === 'refresh'
-            ? engine.chat.customerRead(chatId, creds)
-            : engine.chat.customerDisconnect(chatId, creds);
-      return outcome.ok ? customerAnswer(outcome.chat, from) : fail(reply, outcome);
+      let outcome;
+      if (verb === 'send') {
+        const params = parseCustomerSend(fields);
+        // The chat's credentials are checked first: a stranger learns nothing from a bad message.
+        outcome = isRefusal(params)
+          ? await engine.execute({ type: 'CustomerRead', chatId, creds }).then((read) => (isRefusal(read) ? read : params))
+          : await engine.execute({ type: 'CustomerSend', chatId, creds, params });
+      } else if (verb === 'refresh') outcome = await engine.execute({ type: 'CustomerRead', chatId, creds });
+      else outcome = await engine.execute({ type: 'CustomerDisconnect', chatId, creds });
+      return isRefusal(outcome) ? fail(reply, outcome) : customerAnswer(outcome.chat, from);
     });
   action('send');
   action('refresh');

@@ -1,4 +1,4 @@
-/** GWS v2 agent chat routes: /api/v2/me/chats… (registered inside the authenticated /api/v2 scope). */
+/** GWS v2 agent chat routes: /api/v2/me/chats… (registered inside the GWS plugin, after its authentication). */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
@@ -6,8 +6,11 @@ import { toActor } from '../../directory/directory.js';
 import { CHAT_FEATURE } from '../../domain/chat/decide.js';
 import { agentOf } from '../../domain/chat/model.js';
 import type { ChatDirectory } from '../../domain/chat/operations.js';
-import { refuse, type Refusal } from '../../domain/refusals.js';
+import { parseChatOperation, parseIntrudeOperation } from '../../domain/chat/commands.js';
+import type { ChatWorld } from '../../domain/chat/decide.js';
+import { isRefusal, refuse, type Refusal } from '../../domain/refusals.js';
 import type { Engine } from '../../engine/engine.js';
+import { gwsRefs } from './resource-ids.js';
 import type { Store } from '../../store/port.js';
 import { errorBody, httpStatusOf } from './errors.js';
 import { agentMessages, chatUri, chatView, readerIn } from './views/chat.js';
@@ -18,8 +21,6 @@ export interface ChatRouteDeps {
   readonly store: Store;
   readonly chatDirectory: ChatDirectory;
   readonly urls: Urls;
-  /** Parses an operation body as routes.ts does (a JSON object, or a refusal). */
-  readonly operationBody: (body: unknown) => { ok: true; body: Readonly<Record<string, unknown>> } | Refusal;
 }
 
 
@@ -35,38 +36,40 @@ export const registerChatRoutes = (plain: FastifyInstance, deps: ChatRouteDeps) 
   const api = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { engine, store, chatDirectory, urls } = deps;
   const fail = (r: Refusal) => ({ status: httpStatusOf(r.statusCode), body: errorBody(r) });
+  const world = async (): Promise<ChatWorld> => ({ directory: chatDirectory, chatSessions: new Set(await store.chatSessionUserIds()), userIdOf: gwsRefs.userIdOf });
 
   api.get('/me/chats', { schema: { querystring: Fields } }, async (request) => {
     const actor = toActor(request.user);
-    const chats = store.chatsOfAgent(actor.userId);
+    const chats = await store.chatsOfAgent(actor.userId);
+    const w = await world();
     return request.query.fields
-      ? { statusCode: 0, chats: chats.map((c) => ({ ...chatView(urls, c, actor, chatDirectory), chatType: 'Inbound', receivedDate: new Date(c.createdAt).toISOString() })) }
+      ? { statusCode: 0, chats: chats.map((c) => ({ ...chatView(urls, c, actor, w), chatType: 'Inbound', receivedDate: new Date(c.createdAt).toISOString() })) }
       : { statusCode: 0, uris: chats.map((c) => chatUri(urls, c.id)) };
   });
 
   /** The chat if this user took part in it (any state), else the 6 to answer. */
-  const visibleChat = (userId: string, chatId: string) => {
-    const chat = store.getChat(chatId);
+  const visibleChat = async (userId: string, chatId: string) => {
+    const chat = await store.getChat(chatId);
     return chat && agentOf(chat, userId) ? chat : refuse.notFound('chat', chatId);
   };
 
   api.get('/me/chats/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
     const actor = toActor(request.user);
-    const chat = visibleChat(actor.userId, request.params.id);
-    if ('ok' in chat) {
+    const chat = await visibleChat(actor.userId, request.params.id);
+    if (isRefusal(chat)) {
       const { status, body } = fail(chat);
       return reply.code(status).send(body);
     }
     return {
       statusCode: 0,
-      chat: { ...chatView(urls, chat, actor, chatDirectory), chatType: 'Inbound', receivedDate: new Date(chat.createdAt).toISOString() },
+      chat: { ...chatView(urls, chat, actor, await world()), chatType: 'Inbound', receivedDate: new Date(chat.createdAt).toISOString() },
     };
   });
 
   api.get('/me/chats/:id/messages', { schema: { params: Type.Object({ id: Id }), querystring: Page } }, async (request, reply) => {
     const actor = toActor(request.user);
-    const chat = visibleChat(actor.userId, request.params.id);
-    if ('ok' in chat) {
+    const chat = await visibleChat(actor.userId, request.params.id);
+    if (isRefusal(chat)) {
       const { status, body } = fail(chat);
       return reply.code(status).send(body);
     }
@@ -81,11 +84,14 @@ export const registerChatRoutes = (plain: FastifyInstance, deps: ChatRouteDeps) 
     '/users/:userId/chats/:chatId',
     { schema: { params: Type.Object({ userId: Id, chatId: Id }) } },
     async (request, reply) => {
-      const parsed = deps.operationBody(request.body);
-      const outcome = parsed.ok
-        ? engine.chat.intrude(toActor(request.user), request.params.userId, request.params.chatId, parsed.body)
-        : parsed;
-      if (!outcome.ok) {
+      const outcome = await engine.execute({
+        type: 'Intrude',
+        actor: toActor(request.user),
+        agentUserId: request.params.userId,
+        chatId: request.params.chatId,
+        operation: parseIntrudeOperation(request.body),
+      });
+      if (isRefusal(outcome)) {
         const { status, body } = fail(outcome);
         return reply.code(status).send(body);
       }
@@ -94,9 +100,8 @@ export const registerChatRoutes = (plain: FastifyInstance, deps: ChatRouteDeps) 
   );
 
   api.post('/me/chats/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
-    const parsed = deps.operationBody(request.body);
-    const outcome = parsed.ok ? engine.chat.chatOperation(toActor(request.user), request.params.id, parsed.body) : parsed;
-    if (!outcome.ok) {
+    const outcome = await engine.execute({ type: 'ChatOperation', actor: toActor(request.user), chatId: request.params.id, operation: parseChatOperation(request.body) });
+    if (isRefusal(outcome)) {
       const { status, body } = fail(outcome);
       return reply.code(status).send(body);
     }

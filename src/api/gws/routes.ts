@@ -1,21 +1,25 @@
 /**
- * The GWS v2 routes: parse and authenticate, hand the request to the engine or a read, and render
- * the answer in GWS shapes. Operation bodies are validated by the domain, per operation, after
- * the resource is found, so refusals follow the contract's order (6, 5, 1/10, 3, 2).
+ * The GWS v2 routes: authenticate, parse each body into a typed command (the domain's schema
+ * tables), hand it to the engine or a read, and render the answer in GWS shapes. A body whose
+ * parameters are invalid still becomes a command that carries its refusal, so refusals follow
+ * the contract's order (6, 5, 1/10, 3, 2).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Directory, DirectoryUser } from '../../directory/directory.js';
 import { toActor } from '../../directory/directory.js';
 import type { ChatDirectory } from '../../domain/chat/operations.js';
-import { refuse, type Refusal } from '../../domain/refusals.js';
+import { parseChannelOperation, parseMonitoringOperation, parseSessionOperation } from '../../domain/agent/commands.js';
+import { isRefusal, refuse, type Refusal } from '../../domain/refusals.js';
+import { parseDialOperation, parseVoiceOperation } from '../../domain/voice/commands.js';
 import { partyOf, type Call } from '../../domain/voice/model.js';
 import type { Engine, Outcome } from '../../engine/engine.js';
+import { familyOf } from '../../engine/handlers/voice.js';
 import type { Clock } from '../../engine/ports.js';
-import type { App } from '../../http/app.js';
+import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/port.js';
 import { SESSION_COOKIE, type Authenticator } from './auth.js';
-import { errorBody, httpStatusOf } from './errors.js';
+import { errorBody, gwsErrorHandler, gwsNotFoundHandler, httpStatusOf } from './errors.js';
 import { registerChatRoutes } from './chat-routes.js';
 import { callView } from './views/call.js';
 import { callUri, type Urls } from './views/urls.js';
@@ -39,20 +43,10 @@ declare module 'fastify' {
   }
 }
 
-const Id = Type.String({ minLength: 1, maxLength: 128 });
+export const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Fields = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 256 })) });
-/**
- * Operation bodies are validated by the domain with each operation's own TypeBox schema, after
- * the resource has been found: a route-level body schema would answer 1/10 before 6 and break
- * the contract's order. Here a body only has to be a JSON object (an absent body is `{}`).
- */
-export const operationBody = (body: unknown): { ok: true; body: Readonly<Record<string, unknown>> } | Refusal => {
-  if (body === undefined) return { ok: true, body: {} };
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return refuse.malformedBody('expected a JSON object with operationName');
-  return { ok: true, body: body as Record<string, unknown> };
-};
 
-export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
+export const gwsRoutes = (deps: GwsDeps) => {
   const { engine, store, directory, auth, clock, urls } = deps;
 
   /** A client that already holds this user's session cookie is not sent a new one. */
@@ -63,24 +57,15 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
   };
 
   const fail = (refusal: Refusal) => ({ status: httpStatusOf(refusal.statusCode), body: errorBody(refusal) });
-  const answer = (outcome: Outcome) => (outcome.ok ? { status: 200, body: { statusCode: 0 } } : fail(outcome));
-  /** Runs an operation on a parsed body, or refuses the body itself. */
-  const operate = (raw: unknown, run: (body: Readonly<Record<string, unknown>>) => Outcome) => {
-    const parsed = operationBody(raw);
-    return answer(parsed.ok ? run(parsed.body) : parsed);
-  };
+  const answer = (outcome: Outcome) => (isRefusal(outcome) ? fail(outcome) : { status: 200, body: { statusCode: 0 } });
+  const operate = async (run: Promise<Outcome>) => answer(await run);
 
-  const viewOf = (user: DirectoryUser, call: Call) =>
-    callView({
-      urls,
-      now: clock.now(),
-      directory,
-      call,
-      viewer: user,
-      viewerCalls: new Map(store.presentCallsOf(user.phoneNumber ?? '').map((c) => [c.id, c])),
-    });
+  const viewOf = async (user: DirectoryUser, call: Call) =>
+    callView({ urls, now: clock.now(), directory, call, viewer: user, related: await familyOf(store, call) });
 
-  app.register(async (plain) => {
+  return async (plain: FastifyInstance) => {
+    plain.setErrorHandler(gwsErrorHandler);
+    plain.setNotFoundHandler(gwsNotFoundHandler);
     const api = plain.withTypeProvider<TypeBoxTypeProvider>();
     api.decorateRequest('user', null as unknown as DirectoryUser);
     api.addHook('onRequest', async (request, reply) => {
@@ -106,7 +91,9 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
     api.get('/me', async (request) => ({ statusCode: 0, user: userView(urls, request.user) }));
 
     api.post('/me', async (request, reply) => {
-      const { status, body } = operate(request.body, (b) => engine.sessionOperation(toActor(request.user), b));
+      const { status, body } = await operate(
+        engine.execute({ type: 'SessionOperation', actor: toActor(request.user), operation: parseSessionOperation(request.body) }),
+      );
       return reply.code(status).send(body);
     });
 
@@ -114,14 +101,17 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
       '/me/channels/:channel',
       { schema: { params: Type.Object({ channel: Id })} },
       async (request, reply) => {
-        const { status, body } = operate(request.body, (b) => engine.channelOperation(toActor(request.user), request.params.channel, b));
+        const { channel } = request.params;
+        const { status, body } = await operate(
+          engine.execute({ type: 'ChannelOperation', actor: toActor(request.user), channel, operation: parseChannelOperation(channel)(request.body) }),
+        );
         return reply.code(status).send(body);
       },
     );
 
     api.get('/me/devices', { schema: { querystring: Fields } }, async (request) => {
       const user = request.user;
-      const devices = user.deviceId ? [deviceView(urls, user, store.getAgentSession(user.id))] : [];
+      const devices = user.deviceId ? [deviceView(urls, user, await store.getAgentSession(user.id))] : [];
       return request.query.fields ? { statusCode: 0, devices } : { statusCode: 0, uris: devices.map((d) => d.uri) };
     });
 
@@ -131,51 +121,60 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
         const { status, body } = fail(refuse.notFound('device', request.params.id));
         return reply.code(status).send(body);
       }
-      return { statusCode: 0, device: deviceView(urls, user, store.getAgentSession(user.id)) };
+      return { statusCode: 0, device: deviceView(urls, user, await store.getAgentSession(user.id)) };
     });
 
     /** An operation on the requester's own device; any other device id is not theirs to see (6). */
     const onOwnDevice =
-      (run: (actor: ReturnType<typeof toActor> & { dn: string }, body: Readonly<Record<string, unknown>>) => Outcome) =>
+      (run: (actor: ReturnType<typeof toActor> & { dn: string }, body: unknown) => Promise<Outcome>) =>
       async (request: { user: DirectoryUser; params: { id: string }; body: unknown }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
         const user = request.user;
         const { status, body } =
           user.deviceId !== request.params.id || user.phoneNumber === null
             ? fail(refuse.notFound('device', request.params.id))
-            : operate(request.body, (b) => run({ ...toActor(user), dn: user.phoneNumber as string }, b));
+            : await operate(run({ ...toActor(user), dn: user.phoneNumber as string }, request.body));
         return reply.code(status).send(body);
       };
-    api.post('/me/devices/:id/calls', { schema: { params: Type.Object({ id: Id }) } }, onOwnDevice((actor, b) => engine.dial(actor, b)));
-    api.post('/me/devices/:id', { schema: { params: Type.Object({ id: Id }) } }, onOwnDevice((actor, b) => engine.deviceOperation(actor, b)));
+    api.post(
+      '/me/devices/:id/calls',
+      { schema: { params: Type.Object({ id: Id }) } },
+      onOwnDevice((actor, b) => engine.execute({ type: 'Dial', actor, operation: parseDialOperation(b) })),
+    );
+    api.post(
+      '/me/devices/:id',
+      { schema: { params: Type.Object({ id: Id }) } },
+      onOwnDevice((actor, b) => engine.execute({ type: 'DeviceOperation', actor, operation: parseMonitoringOperation(b) })),
+    );
 
     api.get('/me/calls', { schema: { querystring: Fields } }, async (request) => {
       const user = request.user;
-      const calls = user.phoneNumber === null ? [] : store.presentCallsOf(user.phoneNumber);
+      const calls = user.phoneNumber === null ? [] : await store.presentCallsOf(user.phoneNumber);
       return request.query.fields
-        ? { statusCode: 0, calls: calls.map((c) => viewOf(user, c)) }
+        ? { statusCode: 0, calls: await Promise.all(calls.map((c) => viewOf(user, c))) }
         : { statusCode: 0, uris: calls.map((c) => callUri(urls, c.id)) };
     });
 
     api.get('/me/calls/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
       const user = request.user;
-      const call = store.getCall(request.params.id);
+      const call = await store.getCall(request.params.id);
       if (!call || user.phoneNumber === null || !partyOf(call, user.phoneNumber)) {
         const { status, body } = fail(refuse.notFound('call', request.params.id));
         return reply.code(status).send(body);
       }
-      return { statusCode: 0, call: viewOf(user, call) };
+      return { statusCode: 0, call: await viewOf(user, call) };
     });
 
     api.post(
       '/me/calls/:id',
       { schema: { params: Type.Object({ id: Id })} },
       async (request, reply) => {
-        const { status, body } = operate(request.body, (b) => engine.callOperation(toActor(request.user), request.params.id, b));
+        const command = { type: 'CallOperation', actor: toActor(request.user), callId: request.params.id, operation: parseVoiceOperation(request.body) } as const;
+        const { status, body } = await operate(engine.execute(command));
         return reply.code(status).send(body);
       },
     );
 
-    registerChatRoutes(plain, { engine, store, chatDirectory: deps.chatDirectory, urls, operationBody });
+    registerChatRoutes(plain, { engine, store, chatDirectory: deps.chatDirectory, urls });
 
     // Users by user name or phone number (GWS's Users API filters the collection this way).
     api.get(
@@ -197,7 +196,7 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
         const { status, body } = fail(refuse.notFound('user', request.params.id));
         return reply.code(status).send(body);
       }
-      return { statusCode: 0, devices: user.deviceId ? [deviceView(urls, user, store.getAgentSession(user.id))] : [] };
+      return { statusCode: 0, devices: user.deviceId ? [deviceView(urls, user, await store.getAgentSession(user.id))] : [] };
     });
 
     api.get('/users/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
@@ -208,7 +207,7 @@ export const registerGwsRoutes = (app: App, deps: GwsDeps) => {
       }
       return { statusCode: 0, user: userView(urls, user) };
     });
-  }, { prefix: '/api/v2' });
+  };
 };
 
 

@@ -3,14 +3,12 @@
  *  POST /api/v2/me            StartContactCenterSession | EndContactCenterSession
  *  POST /api/v2/me/channels/X Ready | NotReady
  */
-import Type, { type Static } from 'typebox';
 import type { Actor } from '../actor.js';
-import { compileParams, operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
+import { CHANNEL_OPERATIONS, SESSION_OPERATIONS, type ParsedChannelOperation, type ParsedSessionOperation } from './commands.js';
 import { CHANNELS, type AgentSession, type AgentState, type ChannelName } from './model.js';
 
-export const SESSION_OPERATIONS = ['StartContactCenterSession', 'EndContactCenterSession'] as const;
-export const CHANNEL_OPERATIONS = ['Ready', 'NotReady'] as const;
+export { CHANNEL_OPERATIONS, SESSION_OPERATIONS };
 
 export interface AgentEvent {
   readonly kind: 'agent';
@@ -24,23 +22,15 @@ export interface AgentChange {
   readonly events: readonly AgentEvent[];
 }
 
-const StartParams = Type.Object({
-  operationName: Type.String(),
-  channels: Type.Optional(Type.Array(Type.Enum(CHANNELS), { minItems: 1, maxItems: 2, uniqueItems: true })),
-  place: Type.Optional(Type.String({ maxLength: 256 })),
-});
-const startParams = compileParams<typeof StartParams, Static<typeof StartParams>>(StartParams);
-
 export const isAgent = (actor: Actor): boolean => actor.roles.includes('ROLE_AGENT') || actor.roles.includes('ROLE_SUPERVISOR');
 
 export const decideSession = (
   session: AgentSession,
   actor: Actor,
-  body: Readonly<Record<string, unknown>>,
+  op: ParsedSessionOperation,
   now: number,
 ): AgentChange | Refusal => {
-  const op = operationNameOf(body, '/me', SESSION_OPERATIONS);
-  if (!op.ok) return op;
+  if (op.name === undefined) return op.invalid;
   const name = op.name;
   if (!isAgent(actor)) return refuse.missingRole(name, ['ROLE_AGENT', 'ROLE_SUPERVISOR']);
   if (name === 'EndContactCenterSession') {
@@ -51,9 +41,8 @@ export const decideSession = (
       events: [{ kind: 'agent', userId: actor.userId, channels: Object.keys(session.channels) as ChannelName[] }],
     };
   }
-  const params = startParams(body);
-  if (params.ok === false) return params;
-  const wanted = params.value.channels ?? [...CHANNELS];
+  if (op.invalid) return op.invalid;
+  const wanted = op.params.channels ?? [...CHANNELS];
   if (wanted.includes('voice') && actor.dn === null)
     return refuse.invalidParameter('channels', `includes voice but your user has no device (phone number)`);
   if (session.channels !== null) return refuse.invalidState('you already have a contact-center session; end it first');
@@ -69,15 +58,15 @@ export const decideChannel = (
   session: AgentSession,
   actor: Actor,
   channel: string,
-  body: Readonly<Record<string, unknown>>,
+  op: ParsedChannelOperation,
   now: number,
 ): AgentChange | Refusal => {
   if (!(CHANNELS as readonly string[]).includes(channel)) return refuse.notFound('channel', channel);
-  const op = operationNameOf(body, `channel ${channel}`, CHANNEL_OPERATIONS);
-  if (!op.ok) return op;
+  if (op.name === undefined) return op.invalid;
   const name = op.name;
   const feature = channel === 'voice' ? 'api-voice' : 'api-multimedia';
   if (!actor.features.includes(feature)) return refuse.missingFeature(name, feature);
+  if (op.invalid) return op.invalid;
   const current = session.channels?.[channel as ChannelName];
   if (!current) return refuse.invalidState(`you are not logged in on the ${channel} channel; StartContactCenterSession with it first`);
   const state = name as AgentState;

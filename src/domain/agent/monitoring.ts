@@ -3,28 +3,21 @@
  * ListenIn | Coach | BargeIn with targetDeviceUri, supervisorMonitoringScope (Agent|Call) and
  * supervisorMonitoringMode (NextCall|AllCalls); CancelSupervisorMonitoring.
  */
-import Type, { type Static } from 'typebox';
 import { hasFeature, hasRole, type Actor } from '../actor.js';
-import { compileParams, operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
-import type { MonitorMode } from '../voice/model.js';
+import type { Call, MonitorMode } from '../voice/model.js';
+import { MONITORING_OPERATIONS, type ParsedMonitoringOperation } from './commands.js';
 import type { AgentEvent } from './decide.js';
 import type { AgentSession, MonitoringState } from './model.js';
 
-export const MONITORING_OPERATIONS = ['ListenIn', 'Coach', 'BargeIn', 'CancelSupervisorMonitoring'] as const;
+export { MONITORING_OPERATIONS };
 export const MONITORING_FEATURE = 'api-supervisor-monitoring' as const;
-
-const StartParams = Type.Object({
-  operationName: Type.String(),
-  targetDeviceUri: Type.String({ minLength: 1, maxLength: 2048 }),
-  supervisorMonitoringScope: Type.Optional(Type.Enum(['Agent', 'Call'])),
-  supervisorMonitoringMode: Type.Optional(Type.Enum(['NextCall', 'AllCalls'])),
-});
-const startParams = compileParams<typeof StartParams, Static<typeof StartParams>>(StartParams);
 
 export interface DeviceLookup {
   /** The DN of the device with this id, or undefined. */
   dnOfDevice(deviceId: string): string | undefined;
+  /** The device id in a device URI (the dialect's URLs). */
+  deviceIdOf(uri: string): string;
 }
 
 export interface MonitoringChange {
@@ -35,17 +28,14 @@ export interface MonitoringChange {
   readonly ended: MonitoringState | null;
 }
 
-const deviceIdFromUri = (uri: string): string => uri.replace(/[?#].*$/, '').replace(/\/+$/, '').split('/').pop() ?? '';
-
 export const decideMonitoring = (
   session: AgentSession,
   actor: Actor & { readonly dn: string },
-  body: Readonly<Record<string, unknown>>,
+  op: ParsedMonitoringOperation,
   devices: DeviceLookup,
   now: number,
 ): MonitoringChange | Refusal => {
-  const op = operationNameOf(body, 'a device', MONITORING_OPERATIONS);
-  if (!op.ok) return op;
+  if (op.name === undefined) return op.invalid;
   const name = op.name;
   if (!hasRole(actor, 'ROLE_SUPERVISOR')) return refuse.missingRole(name, ['ROLE_SUPERVISOR']);
   if (!hasFeature(actor, MONITORING_FEATURE)) return refuse.missingFeature(name, MONITORING_FEATURE);
@@ -54,9 +44,9 @@ export const decideMonitoring = (
     if (!session.monitoring) return refuse.invalidState('you are not monitoring anyone');
     return { ok: true, session: { ...session, monitoring: null }, events, ended: session.monitoring };
   }
-  const params = startParams(body);
-  if (!params.ok) return params;
-  const deviceId = deviceIdFromUri(params.value.targetDeviceUri);
+  if (op.invalid) return op.invalid;
+  const params = { value: op.params };
+  const deviceId = devices.deviceIdOf(params.value.targetDeviceUri);
   const targetDn = devices.dnOfDevice(deviceId);
   if (targetDn === undefined) return refuse.invalidParameter('targetDeviceUri', `'${params.value.targetDeviceUri}' is not a known device`);
   if (targetDn === actor.dn) return refuse.invalidParameter('targetDeviceUri', 'is your own device');
@@ -71,4 +61,34 @@ export const decideMonitoring = (
     since: now,
   };
   return { ok: true, session: { ...session, monitoring }, events, ended: null };
+};
+
+/**
+ * NextCall monitoring is consumed by the first call it joins (no further call is joined) and
+ * ends when the supervisor leaves that call. Given the calls a change touched (before and after)
+ * and the monitoring sessions in force, returns the sessions to commit with that change.
+ */
+export const nextCallFollowUps = (
+  before: ReadonlyMap<string, Call>,
+  after: readonly Call[],
+  monitoring: readonly AgentSession[],
+): { sessions: AgentSession[]; ended: string[] } => {
+  const sessions = new Map<string, AgentSession>();
+  const ended: string[] = [];
+  for (const call of after)
+    for (const party of call.parties) {
+      if (!party.monitor) continue;
+      const was = before.get(call.id)?.parties.find((p) => p.dn === party.dn);
+      const joined = party.state !== 'Released' && (!was || was.state === 'Released');
+      const left = party.state === 'Released' && was !== undefined && was.state !== 'Released';
+      if (!joined && !left) continue;
+      const original = monitoring.find((s) => s.monitoring?.supervisorDn === party.dn);
+      const session = original && (sessions.get(original.userId) ?? original);
+      const m = session?.monitoring;
+      if (!session || !m || m.callMode !== 'NextCall' || m.targetDn !== party.monitor.targetDn) continue;
+      if (joined && m.consumed) continue;
+      sessions.set(session.userId, { ...session, monitoring: left ? null : { ...m, consumed: true } });
+      if (left) ended.push(session.userId);
+    }
+  return { sessions: [...sessions.values()], ended };
 };

@@ -3,13 +3,12 @@
  * 1/10 (parameters), 3 (policy), 2 (state). Capabilities come from the same checks.
  */
 import { hasFeature, type Actor } from '../actor.js';
-import { operationNameOf } from '../params.js';
-import { refuse, type Refusal } from '../refusals.js';
+import { isRefusal, refuse, type Refusal } from '../refusals.js';
+import type { ParsedChatOperation } from './commands.js';
 import { agentOf, type Chat } from './model.js';
 import {
   CHAT_CAPABILITY_ROWS,
-  CHAT_OPERATIONS,
-  chatOperations,
+  chatOperationSpec,
   statesOf,
   type ChatChange,
   type ChatContext,
@@ -20,16 +19,24 @@ import {
 
 export const CHAT_FEATURE = 'api-multimedia' as const;
 
+/** What a chat decision reads besides the chat: loaded by the engine before it runs. */
+export interface ChatWorld {
+  readonly directory: ChatDirectory;
+  /** Users with a contact-center session that has the chat channel. */
+  readonly chatSessions: ReadonlySet<string>;
+  readonly userIdOf: (ref: string) => string | null;
+}
+
 /** The chat as this agent may see it: they must have been offered it or taken part (6 otherwise). */
-export const chatContextFor = (chat: Chat | undefined, actor: Actor, chatId: string, directory: ChatDirectory): ChatContext | Refusal => {
+export const chatContextFor = (chat: Chat | undefined, actor: Actor, chatId: string, world: ChatWorld): ChatContext | Refusal => {
   const self = chat ? agentOf(chat, actor.userId) : undefined;
   if (!chat || !self) return refuse.notFound('chat', chatId);
-  return { actor, chat, self, directory };
+  return { actor, chat, self, directory: world.directory, chatSessions: world.chatSessions, userIdOf: world.userIdOf };
 };
 
 export const whyNotChat = (ctx: ChatContext, op: ChatOperation): Refusal | null => {
   if (!hasFeature(ctx.actor, CHAT_FEATURE)) return refuse.missingFeature(op, CHAT_FEATURE);
-  const spec = chatOperations[op];
+  const spec = chatOperationSpec(op);
   const forbidden = spec.policy?.(ctx);
   if (forbidden) return refuse.forbidden(forbidden);
   if (!statesOf(op).includes(ctx.self.state))
@@ -46,19 +53,17 @@ export const decideChat = (
   chat: Chat | undefined,
   actor: Actor,
   chatId: string,
-  body: Readonly<Record<string, unknown>>,
-  directory: ChatDirectory,
+  op: ParsedChatOperation,
+  world: ChatWorld,
   env: ChatEnv,
 ): ChatChange | Refusal => {
-  const ctx = chatContextFor(chat, actor, chatId, directory);
-  if ('ok' in ctx) return ctx;
-  const op = operationNameOf(body, 'a chat', CHAT_OPERATIONS);
-  if (!op.ok) return op;
+  const ctx = chatContextFor(chat, actor, chatId, world);
+  if (isRefusal(ctx)) return ctx;
+  if (op.name === undefined) return op.invalid;
   const name = op.name;
   if (!hasFeature(actor, CHAT_FEATURE)) return refuse.missingFeature(name, CHAT_FEATURE);
-  const params = chatOperations[name].params(body);
-  if (params.ok === false) return params;
+  if (op.invalid) return op.invalid;
   const notNow = whyNotChat(ctx, name);
   if (notNow) return notNow;
-  return chatOperations[name].apply(ctx, (params as { value: unknown }).value, env);
+  return chatOperationSpec(name).apply(ctx, op.params as never, env);
 };

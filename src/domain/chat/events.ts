@@ -16,6 +16,11 @@ export interface ChatEvent {
   readonly messageIndexes?: readonly number[];
   /** Set on the requester's notifications when the request answered one. */
   readonly referenceId?: number;
+  /** The chat as committed, and as it was before (undefined for a new chat). */
+  readonly chat: Chat;
+  readonly before: Chat | undefined;
+  /** Who had a chat session when it was committed: capabilities depend on it. */
+  readonly chatSessions: ReadonlySet<string>;
 }
 
 /** The participants a reader sees: agents chatting whom they may see, then the customer while connected. */
@@ -30,7 +35,12 @@ const sameUserData = (a: Chat['userData'], b: Chat['userData']): boolean => {
   return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
 };
 
-export const chatEvents = (before: Chat | undefined, after: Chat, requester?: { userId: string; referenceId?: number }): ChatEvent[] => {
+export const chatEvents = (
+  before: Chat | undefined,
+  after: Chat,
+  requester?: { userId: string; referenceId?: number },
+  chatSessions: ReadonlySet<string> = new Set(),
+): ChatEvent[] => {
   const events: ChatEvent[] = [];
   const fresh = after.messages.slice(before?.messages.length ?? 0);
   // An offer's outcome (accepted, rejected) is the outcome of the request that made it: whoever
@@ -45,7 +55,17 @@ export const chatEvents = (before: Chat | undefined, after: Chat, requester?: { 
     const was = before?.agents.find((a) => a.userId === agent.userId && a.participantId === agent.participantId);
     const referenceId = requester?.userId === agent.userId ? requester.referenceId : answered.get(agent.userId);
     const emit = (notificationType: ChatNotificationType, extra: Partial<ChatEvent> = {}) =>
-      events.push({ kind: 'chat', chatId: after.id, userId: agent.userId, notificationType, ...extra, ...(referenceId !== undefined ? { referenceId } : {}) });
+      events.push({
+        kind: 'chat',
+        chatId: after.id,
+        userId: agent.userId,
+        notificationType,
+        ...extra,
+        ...(referenceId !== undefined ? { referenceId } : {}),
+        chat: after,
+        before,
+        chatSessions,
+      });
 
     const stateChanged = !was || was.state !== agent.state;
     const reader = readerOf(agent);

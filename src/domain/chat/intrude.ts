@@ -4,45 +4,36 @@
  * the supervisor's visibility (Monitor: Supervisors, Coach: Agents, BargeIn: All), and with it
  * whether they may remove a participant (only visible to all, as for agents).
  */
-import Type, { type Static } from 'typebox';
 import { hasFeature, hasRole, type Actor } from '../actor.js';
 import { MONITORING_FEATURE } from '../agent/monitoring.js';
-import { compileParams, operationNameOf } from '../params.js';
 import { refuse, type Refusal } from '../refusals.js';
+import type { ParsedIntrudeOperation } from './commands.js';
 import { CHAT_FEATURE } from './decide.js';
 import { agentOf, appendMessage, isEngaged, SUPERVISOR_MODES, type Chat, type ChatAgent, type SupervisorMode } from './model.js';
 import type { ChatChange, ChatDirectory, ChatEnv } from './operations.js';
-
-const IntrudeParams = Type.Object({
-  operationName: Type.String(),
-  supervisorVisibilityMode: Type.Enum(['Monitor', 'Coach', 'BargeIn']),
-});
-const intrudeParams = compileParams<typeof IntrudeParams, Static<typeof IntrudeParams>>(IntrudeParams);
 
 export const decideIntrude = (
   chat: Chat | undefined,
   actor: Actor,
   agentUserId: string,
   chatId: string,
-  body: Readonly<Record<string, unknown>>,
+  op: ParsedIntrudeOperation,
   directory: ChatDirectory,
   env: ChatEnv,
 ): ChatChange | Refusal => {
   // The chat must be one the named agent is handling; otherwise, to this URL, it does not exist.
   const handler = chat ? agentOf(chat, agentUserId) : undefined;
   if (!chat || !handler || !isEngaged(handler)) return refuse.notFound('chat', `${agentUserId}/chats/${chatId}`);
-  const op = operationNameOf(body, `a user's chat`, ['Intrude']);
-  if (!op.ok) return op;
+  if (op.name === undefined) return op.invalid;
   if (!hasRole(actor, 'ROLE_SUPERVISOR')) return refuse.missingRole('Intrude', ['ROLE_SUPERVISOR']);
   for (const feature of [CHAT_FEATURE, MONITORING_FEATURE] as const) if (!hasFeature(actor, feature)) return refuse.missingFeature('Intrude', feature);
-  const params = intrudeParams(body);
-  if (!params.ok) return params;
+  if (op.invalid) return op.invalid;
   if (agentUserId === actor.userId) return refuse.invalidState('you cannot intrude into your own chat');
   const existing = agentOf(chat, actor.userId);
   if (existing && isEngaged(existing)) return refuse.invalidState(`you are already in chat ${chat.id}`);
   if (chat.endedAt !== null) return refuse.invalidState(`chat ${chat.id} has ended`);
   const user = directory.chatUser(actor.userId);
-  const mode = params.value.supervisorVisibilityMode as SupervisorMode;
+  const mode = op.params.supervisorVisibilityMode as SupervisorMode;
   const supervisor: ChatAgent = {
     userId: actor.userId,
     participantId: existing?.participantId ?? env.newParticipantId(),

@@ -103,8 +103,3 @@ export const visibleTo = (reader: 'customer' | 'agent' | 'supervisor', message: 
   (message.visibility === 'Agents' && reader !== 'customer') ||
   (message.visibility === 'Supervisors' && reader === 'supervisor');
 
-/** The user id in a GWS user URI (`.../api/v2/users/{id}`) or path (`/users/{id}`), or null. */
-export const userIdFromTarget = (target: string): string | null => {
-  const match = /(?:^|\/)users\/([0-9a-f]{32})\/?$/.exec(target.trim());
-  return match ? (match[1] as string) : null;
-};

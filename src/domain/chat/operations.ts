@@ -3,18 +3,16 @@
  * table: the agent states each applies in (the capability rows, in the order GWS lists them),
  * the parameter schema, the policy (3), conditions on the chat (2), and the change.
  */
-import Type, { type Static, type TSchema } from 'typebox';
 import type { Actor } from '../actor.js';
-import { compileParams, type ParamsValidator } from '../params.js';
 import { chatPolicy } from '../policy.js';
-import { refuse, type Refusal } from '../refusals.js';
+import { isRefusal, refuse, type Refusal } from '../refusals.js';
+import { CHAT_OPERATIONS, type ChatOperation, type ChatParams, type TextGroupParams } from './commands.js';
 import {
   agentOf,
   appendMessage,
   chattingAgents,
   hasVisibleAgent,
   isEngaged,
-  userIdFromTarget,
   withAgent,
   type Chat,
   type ChatAgent,
@@ -51,22 +49,11 @@ export const UNLISTED_CHAT_OPERATIONS = ['SendUrl'] as const;
  */
 export const UNREFERENCED_CHAT_OPERATIONS: ReadonlySet<string> = new Set(['RemoveParticipantFromConference']);
 
-export const CHAT_OPERATIONS = [
-  'Accept', 'Reject', 'Transfer', 'Leave', 'Invite', 'Consult', 'SetInFocus', 'SetDisposition', 'AttachUserData',
-  'DeleteUserData', 'UpdateUserData', 'SendToAgents', 'SendStartTypingToAgentsNotification',
-  'SendStopTypingToAgentsNotification', 'Complete', 'SendMessage', 'SendStartTypingNotification',
-  'SendStopTypingNotification', 'RemoveParticipantFromConference', 'SendUrl',
-  'SwitchToMonitor', 'SwitchToCoach', 'SwitchToBargeIn',
-] as const;
-export type ChatOperation = (typeof CHAT_OPERATIONS)[number];
+export { CHAT_OPERATIONS, type ChatOperation };
 
 export interface ChatDirectory {
   /** A user who may take part in chats (has the api-multimedia feature), or undefined. */
   chatUser(userId: string): { readonly id: string; readonly nickname: string } | undefined;
-  /** True when the user has a contact-center session with the chat channel (Ready or not). */
-  hasChatSession(userId: string): boolean;
-  /** Every user with such a session: whom Invite and Consult could reach. */
-  chatSessionUserIds(): readonly string[];
 }
 
 export interface ChatContext {
@@ -74,6 +61,10 @@ export interface ChatContext {
   readonly chat: Chat;
   readonly self: ChatAgent;
   readonly directory: ChatDirectory;
+  /** Users with a contact-center session that has the chat channel (Ready or not), as loaded. */
+  readonly chatSessions: ReadonlySet<string>;
+  /** Reads the user id out of a targetUri / targetPath (the dialect's URLs). */
+  readonly userIdOf: (ref: string) => string | null;
 }
 
 export interface ChatEnv {
@@ -89,52 +80,10 @@ export interface ChatChange {
 }
 
 interface OperationSpec<P> {
-  readonly params: ParamsValidator<P>;
   readonly policy?: (ctx: ChatContext) => string | null;
   readonly when?: (ctx: ChatContext) => string | null;
   readonly apply: (ctx: ChatContext, params: P, env: ChatEnv) => ChatChange | Refusal;
 }
-
-// ---- Parameters ------------------------------------------------------------------------------
-const TEXT_LIMIT = 16 * 1024;
-/** The "text group": text, and messageType / treatAs that are only meaningful with it. */
-const TextGroup = {
-  text: Type.Optional(Type.String({ maxLength: TEXT_LIMIT })),
-  messageType: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  treatAs: Type.Optional(Type.String()),
-};
-const Target = {
-  targetUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-  targetPath: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-};
-const UserData = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.Union([Type.String({ maxLength: 4096 }), Type.Number()]));
-const op = <P extends Record<string, TSchema>>(props: P) => Type.Object({ operationName: Type.String(), ...props });
-
-type TextGroupParams = { text?: string; messageType?: string; treatAs?: string };
-
-/** Checks the text group's rules: messageType/treatAs need text (1); treatAs is Normal|System (10). */
-const checkTextGroup = (p: TextGroupParams): Refusal | null => {
-  if (p.text === undefined && p.messageType !== undefined) return refuse.missingParameter('text');
-  if (p.text === undefined && p.treatAs !== undefined) return refuse.missingParameter('text');
-  if (p.treatAs !== undefined && p.treatAs !== 'Normal' && p.treatAs !== 'System')
-    return refuse.invalidParameter('treatAs', `must be Normal or System, not '${p.treatAs}'`);
-  return null;
-};
-
-const compile = <S extends ReturnType<typeof op>>(schema: S, textGroup = false): ParamsValidator<Static<S>> => {
-  const base = compileParams<S, Static<S>>(schema);
-  if (!textGroup) return base;
-  return (params) => {
-    const result = base(params);
-    if (!result.ok) return result;
-    return checkTextGroup(result.value as TextGroupParams) ?? result;
-  };
-};
-
-const NoParams = op({});
-const TextOnly = op(TextGroup);
-const noParams = compile(NoParams);
-const textOnly = compile(TextOnly, true);
 
 // ---- Helpers -------------------------------------------------------------------------------
 const ok = (chat: Chat): ChatChange => ({ ok: true, chat });
@@ -172,31 +121,29 @@ const customerPresent = (ctx: ChatContext): string | null =>
 const someoneToOffer = (ctx: ChatContext): string | null => {
   const present = customerPresent(ctx);
   if (present) return present;
-  const free = ctx.directory
-    .chatSessionUserIds()
-    .some((id) => id !== ctx.self.userId && ctx.directory.chatUser(id) !== undefined && !isEngaged(agentOf(ctx.chat, id) ?? ({ state: 'Completed' } as ChatAgent)));
+  const free = [...ctx.chatSessions].some((id) => id !== ctx.self.userId && ctx.directory.chatUser(id) !== undefined && !isEngaged(agentOf(ctx.chat, id) ?? ({ state: 'Completed' } as ChatAgent)));
   return free ? null : 'no other agent with a chat session is free to join this chat';
 };
 
 /** Resolves targetUri/targetPath to a user id: neither given is 1, an unreadable one is 10. */
-const resolveTarget = (p: { targetUri?: string; targetPath?: string }): string | Refusal => {
+const resolveTarget = (ctx: ChatContext, p: { targetUri?: string; targetPath?: string }): string | Refusal => {
   const name = p.targetUri !== undefined ? 'targetUri' : 'targetPath';
   const value = p.targetUri ?? p.targetPath;
   if (value === undefined) return refuse.missingParameter('targetUri');
-  const id = userIdFromTarget(value);
+  const id = ctx.userIdOf(value);
   return id ?? refuse.invalidParameter(name, `'${value}' is not a user URI (…/api/v2/users/{id}) or path (/users/{id})`);
 };
 
 /** Offers the chat to another agent (Invite, Consult, Transfer). */
 const offer = (ctx: ChatContext, p: { targetUri?: string; targetPath?: string }, via: JoinedVia, env: ChatEnv): Chat | Refusal => {
-  const targetId = resolveTarget(p);
+  const targetId = resolveTarget(ctx, p);
   if (typeof targetId !== 'string') return targetId;
   if (targetId === ctx.self.userId) return refuse.invalidState(`you cannot ${via === 'consult' ? 'consult' : via} yourself`);
   const user = ctx.directory.chatUser(targetId);
   if (!user) return refuse.invalidState(`user ${targetId} is not an agent who can take chats`);
   const existing = agentOf(ctx.chat, targetId);
   if (existing && isEngaged(existing)) return refuse.invalidState(`user ${targetId} is already in chat ${ctx.chat.id}`);
-  if (!ctx.directory.hasChatSession(targetId))
+  if (!ctx.chatSessions.has(targetId))
     return refuse.invalidState(`user ${targetId} has no contact-center session with the chat channel`);
   const agent: ChatAgent = {
     userId: targetId,
@@ -223,121 +170,101 @@ const leave = (ctx: ChatContext, p: TextGroupParams, env: ChatEnv, finalState: '
 };
 
 /** An intruding supervisor changes mode, and with it who sees them. */
-const switchTo = (mode: SupervisorMode): OperationSpec<unknown> => ({
-  params: noParams,
+const switchTo = (mode: SupervisorMode): OperationSpec<ChatParams<'SwitchToMonitor'>> => ({
   policy: (ctx) => (ctx.self.via === 'intrude' ? null : 'only a supervisor who intruded into this chat may switch supervision mode'),
   when: (ctx) => (ctx.self.visibility === SUPERVISOR_MODES[mode] ? `you are already in ${mode} mode` : null),
   apply: (ctx) => ok(withAgent(ctx.chat, ctx.self.userId, { visibility: SUPERVISOR_MODES[mode] })),
 });
 
 // ---- The table -----------------------------------------------------------------------------
-const specs: { [K in ChatOperation]: OperationSpec<any> } = {
+const specs: { readonly [K in ChatOperation]: OperationSpec<ChatParams<K>> } = {
   Accept: {
-    params: compile(op({ nickname: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), saveLAR: Type.Optional(Type.Boolean()) })),
     when: customerPresent,
-    apply: (ctx, p: { nickname?: string }, env) => {
+    apply: (ctx, p, env) => {
       const joined = withAgent(ctx.chat, ctx.self.userId, { state: 'Chatting', nickname: p.nickname ?? ctx.self.nickname });
       return ok(appendMessage(joined, { type: 'ParticipantJoined', from: ctx.self.participantId, visibility: ctx.self.visibility, time: env.now }));
     },
   },
   Reject: {
-    params: noParams,
     apply: (ctx) => ok({ ...withAgent(ctx.chat, ctx.self.userId, { state: 'Completed' }), rejectedBy: [...ctx.chat.rejectedBy, ctx.self.userId] }),
   },
   Transfer: {
-    params: compile(op({ ...Target, queueName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), ...TextGroup }), true),
     when: customerPresent,
-    apply: (ctx, p: { targetUri?: string; targetPath?: string; queueName?: string } & TextGroupParams, env) => {
+    apply: (ctx, p, env) => {
       // To a queue: the chat goes back to routing once the requester has left.
       const offered = p.queueName !== undefined && p.targetUri === undefined && p.targetPath === undefined ? ctx.chat : offer(ctx, p, 'transfer', env);
-      if ('ok' in offered) return offered;
+      if (isRefusal(offered)) return offered;
       return ok(leave({ ...ctx, chat: offered }, p, env, 'Completed'));
     },
   },
   Leave: {
-    params: textOnly,
-    apply: (ctx, p: TextGroupParams, env) => ok(leave(ctx, p, env, 'auto')),
+    apply: (ctx, p, env) => ok(leave(ctx, p, env, 'auto')),
   },
   Invite: {
-    params: compile(op({ ...Target })),
     when: someoneToOffer,
     apply: (ctx, p, env) => {
       const offered = offer(ctx, p, 'invite', env);
-      return 'ok' in offered ? offered : ok(offered);
+      return isRefusal(offered) ? offered : ok(offered);
     },
   },
   Consult: {
-    params: compile(op({ ...Target })),
     when: someoneToOffer,
     apply: (ctx, p, env) => {
       const offered = offer(ctx, p, 'consult', env);
-      return 'ok' in offered ? offered : ok(offered);
+      return isRefusal(offered) ? offered : ok(offered);
     },
   },
   SetInFocus: {
     // Marks the interaction in focus on the agent's desktop; nothing in the chat changes.
-    params: noParams,
     apply: (ctx) => ok(ctx.chat),
   },
   SetDisposition: {
-    params: compile(op({ disposition: Type.String({ minLength: 1, maxLength: 1024 }), dispositionKey: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) })),
-    apply: (ctx, p: { disposition: string; dispositionKey?: string }) =>
+    apply: (ctx, p) =>
       ok({ ...ctx.chat, userData: { ...ctx.chat.userData, [p.dispositionKey ?? 'DispositionCode']: p.disposition } }),
   },
   AttachUserData: {
-    params: compile(op({ userData: UserData })),
-    apply: (ctx, p: { userData: Record<string, string | number> }) => ok({ ...ctx.chat, userData: { ...ctx.chat.userData, ...p.userData } }),
+    apply: (ctx, p) => ok({ ...ctx.chat, userData: { ...ctx.chat.userData, ...p.userData } }),
   },
   UpdateUserData: {
-    params: compile(op({ userData: UserData })),
-    apply: (ctx, p: { userData: Record<string, string | number> }) => ok({ ...ctx.chat, userData: { ...ctx.chat.userData, ...p.userData } }),
+    apply: (ctx, p) => ok({ ...ctx.chat, userData: { ...ctx.chat.userData, ...p.userData } }),
   },
   DeleteUserData: {
-    params: compile(op({ keys: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 1000 })) })),
-    apply: (ctx, p: { keys?: string[] }) =>
+    apply: (ctx, p) =>
       ok({
         ...ctx.chat,
         userData: p.keys === undefined ? {} : Object.fromEntries(Object.entries(ctx.chat.userData).filter(([k]) => !p.keys?.includes(k))),
       }),
   },
   SendToAgents: {
-    params: compile(op({ text: Type.String({ maxLength: TEXT_LIMIT }), messageType: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), treatAs: Type.Optional(Type.String()) }), true),
     when: needsOtherAgents,
-    apply: (ctx, p: TextGroupParams, env) => ok(withText(ctx.chat, ctx, p, env.now, 'Agents')),
+    apply: (ctx, p, env) => ok(withText(ctx.chat, ctx, p, env.now, 'Agents')),
   },
   SendStartTypingToAgentsNotification: {
-    params: noParams,
     when: needsOtherAgents,
     apply: (ctx, _p, env) => ok(appendMessage(ctx.chat, { type: 'TypingStarted', from: ctx.self.participantId, visibility: 'Agents', time: env.now })),
   },
   SendStopTypingToAgentsNotification: {
-    params: noParams,
     when: needsOtherAgents,
     apply: (ctx, _p, env) => ok(appendMessage(ctx.chat, { type: 'TypingStopped', from: ctx.self.participantId, visibility: 'Agents', time: env.now })),
   },
   Complete: {
-    params: compile(op({ queueName: Type.Optional(Type.String({ maxLength: 256 })), saveLAR: Type.Optional(Type.Boolean()), ...TextGroup }), true),
-    apply: (ctx, p: TextGroupParams, env) =>
+    apply: (ctx, p, env) =>
       ok(ctx.self.state === 'LeftChat' ? withAgent(ctx.chat, ctx.self.userId, { state: 'Completed' }) : leave(ctx, p, env, 'Completed')),
   },
   SendMessage: {
-    params: compile(op({ text: Type.String({ maxLength: TEXT_LIMIT }), messageType: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), treatAs: Type.Optional(Type.String()) }), true),
-    apply: (ctx, p: TextGroupParams, env) => ok(withText(ctx.chat, ctx, p, env.now, ctx.self.visibility)),
+    apply: (ctx, p, env) => ok(withText(ctx.chat, ctx, p, env.now, ctx.self.visibility)),
   },
   SendStartTypingNotification: {
-    params: textOnly,
     apply: (ctx, _p, env) => ok(appendMessage(ctx.chat, { type: 'TypingStarted', from: ctx.self.participantId, visibility: ctx.self.visibility, time: env.now })),
   },
   SendStopTypingNotification: {
-    params: textOnly,
     apply: (ctx, _p, env) => ok(appendMessage(ctx.chat, { type: 'TypingStopped', from: ctx.self.participantId, visibility: ctx.self.visibility, time: env.now })),
   },
   RemoveParticipantFromConference: {
-    params: compile(op({ ...Target, ...TextGroup }), true),
     policy: (ctx) => chatPolicy.mayRemoveParticipant(ctx.self),
     when: needsOtherAgents,
-    apply: (ctx, p: { targetUri?: string; targetPath?: string } & TextGroupParams, env) => {
-      const targetId = resolveTarget(p);
+    apply: (ctx, p, env) => {
+      const targetId = resolveTarget(ctx, p);
       if (typeof targetId !== 'string') return targetId;
       if (targetId === ctx.self.userId) return refuse.invalidState('the target is you: use Leave to leave the chat');
       const target = agentOf(ctx.chat, targetId);
@@ -351,8 +278,7 @@ const specs: { [K in ChatOperation]: OperationSpec<any> } = {
   SwitchToCoach: switchTo('Coach'),
   SwitchToBargeIn: switchTo('BargeIn'),
   SendUrl: {
-    params: compile(op({ url: Type.String({ minLength: 1, maxLength: 2048 }), ...TextGroup }), true),
-    apply: (ctx, p: { url: string } & TextGroupParams, env) =>
+    apply: (ctx, p, env) =>
       ok(withText(appendMessage(ctx.chat, { type: 'PushUrl', from: ctx.self.participantId, visibility: ctx.self.visibility, time: env.now, url: p.url }), ctx, p, env.now, ctx.self.visibility)),
   },
 };
@@ -363,4 +289,8 @@ export const statesOf = (name: ChatOperation): readonly ChatAgentState[] => {
   return (Object.keys(CHAT_CAPABILITY_ROWS) as ChatAgentState[]).filter((s) => (CHAT_CAPABILITY_ROWS[s] as readonly string[]).includes(row));
 };
 
-export const chatOperations: Readonly<Record<ChatOperation, OperationSpec<unknown>>> = specs;
+export const chatOperations = specs;
+
+/** The spec of one operation, typed by its name (the one assertion of the table's shape). */
+export const chatOperationSpec = <K extends ChatOperation>(name: K): OperationSpec<ChatParams<K>> =>
+  specs[name] as unknown as OperationSpec<ChatParams<K>>;

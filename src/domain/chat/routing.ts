@@ -2,6 +2,7 @@
  * Routing: a waiting chat is offered to the agent who has been Ready on the chat channel the
  * longest (and has not rejected it). Pure: the engine supplies the candidates.
  */
+import type { AgentSession } from '../agent/model.js';
 import type { Chat, ChatAgent } from './model.js';
 
 export interface RoutingCandidate {
@@ -34,4 +35,47 @@ export const offerToAgent = (chat: Chat, agent: RoutingCandidate, participantId:
     // The routing keys the seed's userData carries, where they mean something here.
     userData: { ...chat.userData, RTargetAgentSelected: agent.nickname, RTargetTypeSelected: '2', RTenant: routedBy },
   };
+};
+
+/** An agent Ready on the chat channel, with the session that says since when. */
+export interface RoutableAgent {
+  readonly userId: string;
+  readonly nickname: string;
+  readonly session: AgentSession;
+}
+
+export interface RoutingEnv {
+  readonly now: number;
+  newParticipantId(): string;
+  /** The tenant name written into routed chats' user data (RTenant). */
+  readonly tenant: string;
+}
+
+/**
+ * Offers every waiting chat it can, oldest first, each to the agent Ready the longest. Receiving a
+ * chat ends the agent's idle time, so the next chat goes to someone idle longer. Returns the
+ * offered chats and the agents' sessions with their new idle time, to commit with the change
+ * that made routing possible.
+ */
+export const routeWaitingChats = (
+  waiting: readonly Chat[],
+  agents: readonly RoutableAgent[],
+  env: RoutingEnv,
+): { chats: Chat[]; sessions: AgentSession[] } => {
+  const sessions = new Map(agents.map((a) => [a.userId, a.session]));
+  const chats: Chat[] = [];
+  for (const chat of waiting) {
+    const candidates = agents.flatMap((a) => {
+      const since = sessions.get(a.userId)?.channels?.chat;
+      return since?.state === 'Ready' ? [{ userId: a.userId, nickname: a.nickname, idleSince: since.since }] : [];
+    });
+    const agent = pickAgent(chat, candidates);
+    if (!agent) continue;
+    const session = sessions.get(agent.userId) as AgentSession;
+    const chatChannel = session.channels?.chat as NonNullable<NonNullable<AgentSession['channels']>['chat']>;
+    sessions.set(agent.userId, { ...session, channels: { ...session.channels, chat: { ...chatChannel, since: env.now } } });
+    chats.push(offerToAgent(chat, agent, env.newParticipantId(), env.tenant));
+  }
+  const offeredTo = new Set(chats.map((c) => c.agents[c.agents.length - 1]?.userId));
+  return { chats, sessions: [...sessions.values()].filter((s) => offeredTo.has(s.userId)) };
 };

@@ -11,13 +11,11 @@
  *       key: ComplianceEject
  *       reason: flagged by the CRM
  *
- * Validated at start: a bad file is refused with the rule and the field named.
+ * Validated at start: a bad file is refused with the rule and the field named. The file is read
+ * by the shell (src/rules-file.ts); this module only judges the parsed document.
  */
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { parse as parseYaml } from 'yaml';
 
 const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' });
 const ChatMessageRule = Type.Object(
@@ -57,20 +55,4 @@ export const parseRules = (doc: unknown, source: string): ComplianceRule[] => {
       throw new RulesError(`${source}: rules[${i}] (${rule.name}).pattern: ${(error as Error).message}`);
     }
   });
-};
-
-export const loadRulesFile = (path: string): ComplianceRule[] => {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new RulesError(`compliance rules file ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  let doc: unknown;
-  try {
-    doc = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new RulesError(`compliance rules file ${path}: cannot be parsed: ${(error as Error).message.split('\n')[0]}`);
-  }
-  return parseRules(doc, `compliance rules file ${path}`);
 };

@@ -1,57 +1,66 @@
 /**
- * Decides a voice call operation: the one pipeline that turns (state, request, actor) into a
- * change or a refusal. Checks run in the contract's order — 6 (not visible), 5 (feature),
+ * Decides a voice call operation: the one pipeline that turns (snapshot, typed operation, actor)
+ * into a change or a refusal. Checks run in the contract's order — 6 (not visible), 5 (feature),
  * 1/10 (parameters), 3 (policy), 2 (state) — so the first that applies wins.
  */
 import { hasFeature, type Actor } from '../actor.js';
-import { operationNameOf } from '../params.js';
-import { refuse, type Refusal } from '../refusals.js';
-import { partyOf, realParties, syncMonitors, type Call, type Monitor } from './model.js';
-import {
-  VOICE_CALL_OPERATIONS,
-  voiceOperations,
-  type DnDirectory,
-  type VoiceCallOperation,
-  type VoiceChange,
-  type VoiceContext,
-  type VoiceEnv,
-} from './operations.js';
+import type { ResourceRefs } from '../refs.js';
+import { isRefusal, refuse, type Refusal } from '../refusals.js';
+import type { ParsedVoiceOperation, VoiceCallOperation } from './commands.js';
+import { isPresent, partyOf, realParties, syncMonitors, type Call, type Monitor } from './model.js';
+import { VOICE_CALL_OPERATIONS, voiceOperationSpec, type DnDirectory, type VoiceChange, type VoiceContext, type VoiceEnv } from './operations.js';
 
-export interface VoiceRequest {
-  readonly actor: Actor;
-  readonly callId: string;
-  /** The request body as the client sent it (an object with operationName). */
-  readonly body: Readonly<Record<string, unknown>>;
+/** Everything a voice decision reads, loaded by the engine before it runs. */
+export interface VoiceSnapshot {
+  /** The target call, or undefined when no such call exists. */
+  readonly call: Call | undefined;
+  /** The target's consultation family: its parent, and the consultations of it (and of its parent). */
+  readonly family: readonly Call[];
+  /** Every supervisor's monitoring now in force. */
+  readonly monitors: readonly Monitor[];
 }
 
 export interface VoiceWorld {
-  /** The target call, or undefined when no such call exists. */
-  readonly call: Call | undefined;
-  /** Every call the requester is present on, by id. */
-  readonly actorCalls: ReadonlyMap<string, Call>;
   readonly directory: DnDirectory;
-  /** Supervisors who monitor a DN (empty when none). */
-  readonly monitorsOf?: (dn: string) => readonly Monitor[];
+  readonly refs: ResourceRefs;
 }
 
 /**
  * Brings every changed call's monitoring supervisors in step with who monitors its parties, so
  * that a monitored agent's new calls (dialled, answered, conferenced, transferred) are joined.
  */
-export const withMonitors = (calls: readonly Call[], monitorsOf: ((dn: string) => readonly Monitor[]) | undefined): Call[] =>
-  calls.map((call) => (monitorsOf ? syncMonitors(call, realParties(call).flatMap((p) => monitorsOf(p.dn))) : call));
+export const withMonitors = (calls: readonly Call[], monitors: readonly Monitor[]): Call[] =>
+  calls.map((call) => {
+    const dns = new Set(realParties(call).map((p) => p.dn));
+    return syncMonitors(call, monitors.filter((m) => dns.has(m.targetDn)));
+  });
+
+/** The calls of a family the actor is present on, by id: whom a consultation links. */
+const presentFor = (calls: readonly Call[], dn: string): Map<string, Call> =>
+  new Map(
+    calls.filter((c) => {
+      const party = c.endedAt === null ? partyOf(c, dn) : undefined;
+      return party !== undefined && isPresent(party);
+    }).map((c) => [c.id, c]),
+  );
 
 /** The context for one actor on one call, or the refusal that says why there is none (6). */
-export const contextFor = (world: VoiceWorld, actor: Actor, callId: string): VoiceContext | Refusal => {
-  const call = world.call;
+export const contextFor = (
+  call: Call | undefined,
+  family: readonly Call[],
+  actor: Actor,
+  callId: string,
+  world: VoiceWorld,
+): VoiceContext | Refusal => {
   const self = call && actor.dn !== null ? partyOf(call, actor.dn) : undefined;
   if (!call || !self || actor.dn === null) return refuse.notFound('call', callId);
-  return { actor: { ...actor, dn: actor.dn }, call, self, actorCalls: world.actorCalls, directory: world.directory };
+  const actorCalls = presentFor([call, ...family.filter((c) => c.id !== call.id)], actor.dn);
+  return { actor: { ...actor, dn: actor.dn }, call, self, actorCalls, directory: world.directory, callIdOf: world.refs.callIdOf };
 };
 
 /** Why an operation is not possible now, regardless of its parameters; null when it is. */
 export const whyNot = (ctx: VoiceContext, op: VoiceCallOperation): Refusal | null => {
-  const spec = voiceOperations[op];
+  const spec = voiceOperationSpec(op);
   if (!hasFeature(ctx.actor, spec.feature)) return refuse.missingFeature(op, spec.feature);
   const actors = spec.actors ?? 'party';
   if (ctx.self.monitor && actors === 'party') return refuse.forbidden(`${op} is not available to a monitoring supervisor`);
@@ -65,21 +74,24 @@ export const whyNot = (ctx: VoiceContext, op: VoiceCallOperation): Refusal | nul
 };
 
 /** The operations this actor may perform on this call now: exactly those `decideVoice` accepts. */
-export const voiceCapabilities = (ctx: VoiceContext): VoiceCallOperation[] =>
-  VOICE_CALL_OPERATIONS.filter((op) => whyNot(ctx, op) === null);
+export const voiceCapabilities = (ctx: VoiceContext): VoiceCallOperation[] => VOICE_CALL_OPERATIONS.filter((op) => whyNot(ctx, op) === null);
 
-export const decideVoice = (world: VoiceWorld, request: VoiceRequest, env: VoiceEnv): VoiceChange | Refusal => {
-  const ctx = contextFor(world, request.actor, request.callId);
-  if ('ok' in ctx) return ctx;
-  const op = operationNameOf(request.body, 'a call', VOICE_CALL_OPERATIONS);
-  if (!op.ok) return op;
-  const name = op.name;
-  const spec = voiceOperations[name];
-  if (!hasFeature(ctx.actor, spec.feature)) return refuse.missingFeature(name, spec.feature);
-  const params = spec.params(request.body);
-  if ('ok' in params && params.ok === false) return params;
-  const notNow = whyNot(ctx, name);
+export interface VoiceRequest {
+  readonly actor: Actor;
+  readonly callId: string;
+  readonly operation: ParsedVoiceOperation;
+}
+
+export const decideVoice = (snapshot: VoiceSnapshot, request: VoiceRequest, world: VoiceWorld, env: VoiceEnv): VoiceChange | Refusal => {
+  const ctx = contextFor(snapshot.call, snapshot.family, request.actor, request.callId, world);
+  if (isRefusal(ctx)) return ctx;
+  const op = request.operation;
+  if (op.name === undefined) return op.invalid;
+  const spec = voiceOperationSpec(op.name);
+  if (!hasFeature(ctx.actor, spec.feature)) return refuse.missingFeature(op.name, spec.feature);
+  if (op.invalid) return op.invalid;
+  const notNow = whyNot(ctx, op.name);
   if (notNow) return notNow;
-  const change = spec.apply(ctx, (params as { value: unknown }).value, env);
-  return change.ok ? { ...change, calls: withMonitors(change.calls, world.monitorsOf) } : change;
+  const change = spec.apply(ctx, op.params as never, env);
+  return isRefusal(change) ? change : { ...change, calls: withMonitors(change.calls, snapshot.monitors) };
 };

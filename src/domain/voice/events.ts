@@ -19,6 +19,14 @@ export interface CallEvent {
   readonly dn: string;
   readonly notificationType: CallNotificationType;
   readonly digits?: string;
+  /** The call as committed by the change, and as it was before (undefined for a new call). */
+  readonly call: Call;
+  readonly before: Call | undefined;
+  /**
+   * The call's consultation family as committed (parent, consultations): what a party's
+   * capabilities depend on, so a view renders from the event alone.
+   */
+  readonly related: readonly Call[];
 }
 
 /**
@@ -44,10 +52,10 @@ const sameUserData = (a: Call['userData'], b: Call['userData']): boolean => {
   return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
 };
 
-export const callEvents = (before: Call | undefined, after: Call): CallEvent[] => {
+export const callEvents = (before: Call | undefined, after: Call, related: readonly Call[] = []): CallEvent[] => {
   const events: CallEvent[] = [];
   const emit = (dn: string, notificationType: CallNotificationType) =>
-    events.push({ kind: 'call', callId: after.id, dn, notificationType });
+    events.push({ kind: 'call', callId: after.id, dn, notificationType, call: after, before, related });
   for (const party of after.parties) {
     const was = before && partyOf(before, party.dn);
     // A StatusChange carries the whole call, participants included: it says everything.

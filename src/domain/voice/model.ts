@@ -130,10 +130,3 @@ export const syncMonitors = (call: Call, monitors: readonly Monitor[], removed: 
   // Unchanged calls are returned as they came, so callers can tell what to commit.
   return next;
 };
-
-/** Reads a call id out of a GWS call URI or path (`.../calls/{id}`), or takes a bare id. */
-export const callIdFromUri = (uri: string): string => {
-  const trimmed = uri.replace(/[?#].*$/, '').replace(/\/+$/, '');
-  const at = trimmed.lastIndexOf('/');
-  return at >= 0 ? trimmed.slice(at + 1) : trimmed;
-};

@@ -1,21 +1,19 @@
 /**
  * The voice call operations as one table. For each operation:
  *  - `from`: the row of the transition table — the requester's party states it applies in;
- *  - `params`: its TypeBox schema (validates at runtime, types the code);
+ *  - its parameters' type, from the schema table in commands.ts (parsed at the dialect's edge);
  *  - `policy`: who may do it beyond being a party (statusCode 3), from the policy module;
  *  - `when`: conditions on the call that do not depend on parameters (statusCode 2);
  *  - `apply`: the change, which may still refuse for parameter-dependent reasons.
- * `capabilities` (capabilities.ts) and acceptance (decide.ts) both read this table, which is
- * what keeps "listed exactly when accepted" true.
+ * Capabilities (`voiceCapabilities`) and acceptance (`decideVoice`), both in decide.ts, read
+ * this table, which is what keeps "listed exactly when accepted" true.
  */
-import Type, { type Static } from 'typebox';
 import type { Actor, Feature } from '../actor.js';
-import { compileParams, type ParamsValidator } from '../params.js';
 import { voicePolicy } from '../policy.js';
-import { refuse, type Refusal } from '../refusals.js';
+import { isRefusal, refuse, type Refusal } from '../refusals.js';
+import { VOICE_CALL_OPERATIONS, type DestinationParams, type VoiceCallOperation, type VoiceParams } from './commands.js';
 import {
   addParty,
-  callIdFromUri,
   endCall,
   isLive,
   isPresent,
@@ -29,35 +27,7 @@ import {
   type PartyState,
 } from './model.js';
 
-/** The order in which capabilities are listed: the seed's order first, then the rest. */
-export const VOICE_CALL_OPERATIONS = [
-  'UpdateUserData',
-  'SendDtmf',
-  'InitiateConference',
-  'Hold',
-  'SingleStepTransfer',
-  'InitiateTransfer',
-  'AttachUserData',
-  'DeleteUserDataPair',
-  'SingleStepConference',
-  'DeleteUserData',
-  'Hangup',
-  'Answer',
-  'Retrieve',
-  'CompleteConference',
-  'CompleteTransfer',
-  'SwapCalls',
-  'RemoveParticipantFromConference',
-  'ClearCall',
-  'MuteCall',
-  'UnmuteCall',
-  'SwitchToListenIn',
-  'SwitchToCoach',
-  'SwitchToBargeIn',
-  'MuteMonitoredUser',
-  'UnmuteMonitoredUser',
-] as const;
-export type VoiceCallOperation = (typeof VOICE_CALL_OPERATIONS)[number];
+export { VOICE_CALL_OPERATIONS, type VoiceCallOperation };
 
 export interface DnDirectory {
   /** True when the DN belongs to a device in the directory. */
@@ -73,6 +43,8 @@ export interface VoiceContext {
   /** Every call the requester is present on, the target included, by id. */
   readonly actorCalls: ReadonlyMap<string, Call>;
   readonly directory: DnDirectory;
+  /** Reads a call id out of a call URI the client sent (the dialect owns its URLs). */
+  readonly callIdOf: (uri: string) => string;
 }
 
 export interface VoiceEnv {
@@ -96,46 +68,12 @@ interface OperationSpec<P> {
   /** Default 'party': a monitoring supervisor may only do what says 'monitor' or 'any'. */
   readonly actors?: OperationActors;
   readonly from: readonly PartyState[];
-  readonly params: ParamsValidator<P>;
   readonly policy?: (ctx: VoiceContext) => string | null;
   readonly when?: (ctx: VoiceContext) => string | null;
   readonly apply: (ctx: VoiceContext, params: P, env: VoiceEnv) => VoiceChange | Refusal;
 }
 
 const changed = (...calls: Call[]): VoiceChange => ({ ok: true, calls });
-
-// ---- Parameter schemas -------------------------------------------------------------------
-const UserDataSchema = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.Union([Type.String({ maxLength: 4096 }), Type.Number()]));
-const DestinationParams = Type.Object({
-  operationName: Type.String(),
-  destination: Type.Object({ phoneNumber: Type.String({ minLength: 1, maxLength: 64 }) }),
-  location: Type.Optional(Type.String({ maxLength: 256 })),
-  userData: Type.Optional(UserDataSchema),
-});
-const NoParams = Type.Object({ operationName: Type.String() });
-const CompleteParams = Type.Object({
-  operationName: Type.String(),
-  consultCallUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-});
-const SwapParams = Type.Object({
-  operationName: Type.String(),
-  otherCallUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-});
-const RemoveParams = Type.Object({
-  operationName: Type.String(),
-  participant: Type.String({ minLength: 1, maxLength: 64 }),
-});
-const DtmfParams = Type.Object({
-  operationName: Type.String(),
-  digits: Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9*#A-Da-d]+$' }),
-});
-const UserDataParams = Type.Object({ operationName: Type.String(), userData: UserDataSchema });
-const DeletePairParams = Type.Object({ operationName: Type.String(), key: Type.String({ minLength: 1, maxLength: 256 }) });
-
-const noParams = compileParams<typeof NoParams, Static<typeof NoParams>>(NoParams);
-const destinationParams = compileParams<typeof DestinationParams, Static<typeof DestinationParams>>(DestinationParams);
-const completeParams = compileParams<typeof CompleteParams, Static<typeof CompleteParams>>(CompleteParams);
-const userDataParams = compileParams<typeof UserDataParams, Static<typeof UserDataParams>>(UserDataParams);
 
 // ---- Shared conditions -------------------------------------------------------------------
 const ANY_PRESENT: readonly PartyState[] = ['Dialing', 'Ringing', 'Established', 'Held'];
@@ -193,9 +131,10 @@ const checkDestination = (ctx: VoiceContext, phoneNumber: string): Refusal | nul
   return null;
 };
 
+/** A consultation named by a call URI must be the one linked to this call. */
 const resolveOtherCallUri = (ctx: VoiceContext, uri: string | undefined, param: string): Call | Refusal | undefined => {
   if (uri === undefined) return undefined;
-  const id = callIdFromUri(uri);
+  const id = ctx.callIdOf(uri);
   const linked = linkedCall(ctx);
   if (!linked || linked.id !== id) return refuse.invalidState(`${param} '${uri}' is not linked to call ${ctx.call.id} by a consultation`);
   return linked;
@@ -207,12 +146,11 @@ const setUserData = (call: Call, userData: Readonly<Record<string, string | numb
 });
 
 /** A monitoring supervisor changes how they take part: listening, coaching, or barged in. */
-function switchTo(mode: MonitorMode): OperationSpec<unknown> {
+function switchTo(mode: MonitorMode): OperationSpec<VoiceParams<'SwitchToListenIn'>> {
   return {
     feature: 'api-supervisor-monitoring',
     actors: 'monitor',
     from: ['Established'],
-    params: noParams,
     when: (ctx) => (ctx.self.monitor?.mode === mode ? `you are already in ${mode} mode on call ${ctx.call.id}` : null),
     apply: (ctx) => {
       const monitor = ctx.self.monitor as NonNullable<Party['monitor']>;
@@ -222,12 +160,11 @@ function switchTo(mode: MonitorMode): OperationSpec<unknown> {
 }
 
 /** Mutes (or unmutes) the monitored agent toward the other parties. */
-function muteMonitored(muted: boolean): OperationSpec<unknown> {
+function muteMonitored(muted: boolean): OperationSpec<VoiceParams<'MuteMonitoredUser'>> {
   return {
     feature: 'api-supervisor-monitoring',
     actors: 'monitor',
     from: ['Established'],
-    params: noParams,
     when: (ctx) => {
       const target = partyOf(ctx.call, ctx.self.monitor?.targetDn ?? '');
       return (target?.monitoredMuted ?? false) === muted ? `the monitored user is ${muted ? 'already' : 'not'} muted` : null;
@@ -237,11 +174,10 @@ function muteMonitored(muted: boolean): OperationSpec<unknown> {
 }
 
 // ---- The table -----------------------------------------------------------------------------
-const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
+const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>> } = {
   Answer: {
     feature: 'api-voice',
     from: ['Ringing'],
-    params: noParams,
     apply: (ctx, _p, env) => {
       // Answering connects the caller too (a fresh dial has the caller in Dialing).
       const call = ctx.call.parties.reduce(
@@ -256,19 +192,16 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
     feature: 'api-voice',
     actors: 'any',
     from: ANY_PRESENT,
-    params: noParams,
     apply: (ctx, _p, env) => changed(releaseParty(ctx.call, ctx.actor.dn, env.now)),
   },
   Hold: {
     feature: 'api-voice',
     from: ['Established'],
-    params: noParams,
     apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { state: 'Held' })),
   },
   Retrieve: {
     feature: 'api-voice',
     from: ['Held'],
-    params: noParams,
     // With a connected consultation, GWS offers SwapCalls instead: one active call at a time.
     when: (ctx) => {
       const other = linkedCall(ctx);
@@ -281,28 +214,25 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   InitiateConference: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
-    params: destinationParams,
     when: noOpenConsultation,
-    apply: (ctx, p: Static<typeof DestinationParams>, env) => initiateConsultation(ctx, p, env),
+    apply: (ctx, p, env) => initiateConsultation(ctx, p, env),
   },
   InitiateTransfer: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
-    params: destinationParams,
     when: noOpenConsultation,
-    apply: (ctx, p: Static<typeof DestinationParams>, env) => initiateConsultation(ctx, p, env),
+    apply: (ctx, p, env) => initiateConsultation(ctx, p, env),
   },
   CompleteConference: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
-    params: completeParams,
     when: (ctx) => {
       const pair = consultationPair(ctx);
       return typeof pair === 'string' ? pair : null;
     },
-    apply: (ctx, p: Static<typeof CompleteParams>, env) => {
+    apply: (ctx, p, env) => {
       const named = resolveOtherCallUri(ctx, p.consultCallUri, 'consultCallUri');
-      if (named && 'ok' in named) return named;
+      if (isRefusal(named)) return named;
       const { parent, consult } = consultationPair(ctx) as { parent: Call; consult: Call };
       const consulted = consult.parties.find((x) => x.dn !== ctx.actor.dn && isPresent(x)) as Party;
       const joined = addParty(withParty(parent, ctx.actor.dn, { state: 'Established' }), {
@@ -317,14 +247,13 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   CompleteTransfer: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
-    params: completeParams,
     when: (ctx) => {
       const pair = consultationPair(ctx);
       return typeof pair === 'string' ? pair : null;
     },
-    apply: (ctx, p: Static<typeof CompleteParams>, env) => {
+    apply: (ctx, p, env) => {
       const named = resolveOtherCallUri(ctx, p.consultCallUri, 'consultCallUri');
-      if (named && 'ok' in named) return named;
+      if (isRefusal(named)) return named;
       const { parent, consult } = consultationPair(ctx) as { parent: Call; consult: Call };
       const consulted = consult.parties.find((x) => x.dn !== ctx.actor.dn && isPresent(x)) as Party;
       // Add the consulted party first so that releasing the requester never ends the call.
@@ -337,9 +266,8 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   SingleStepConference: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
-    params: destinationParams,
     when: notOnConsultation,
-    apply: (ctx, p: Static<typeof DestinationParams>) => {
+    apply: (ctx, p) => {
       const bad = checkDestination(ctx, p.destination.phoneNumber);
       if (bad) return bad;
       const rung = addParty(ctx.call, { dn: p.destination.phoneNumber, state: 'Ringing', mute: 'Off' });
@@ -350,9 +278,8 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   SingleStepTransfer: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
-    params: destinationParams,
     when: notOnConsultation,
-    apply: (ctx, p: Static<typeof DestinationParams>, env) => {
+    apply: (ctx, p, env) => {
       const bad = checkDestination(ctx, p.destination.phoneNumber);
       if (bad) return bad;
       const rung = addParty(ctx.call, { dn: p.destination.phoneNumber, state: 'Ringing', mute: 'Off' });
@@ -364,16 +291,15 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   SwapCalls: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
-    params: compileParams<typeof SwapParams, Static<typeof SwapParams>>(SwapParams),
     when: (ctx) => {
       const other = linkedCall(ctx);
       const mine = other && partyOf(other, ctx.actor.dn);
       const wanted = ctx.self.state === 'Established' ? 'Held' : 'Established';
       return mine && mine.state === wanted ? null : `you have no ${wanted.toLowerCase()} call linked to call ${ctx.call.id} to swap with`;
     },
-    apply: (ctx, p: Static<typeof SwapParams>) => {
+    apply: (ctx, p) => {
       const named = resolveOtherCallUri(ctx, p.otherCallUri, 'otherCallUri');
-      if (named && 'ok' in named) return named;
+      if (isRefusal(named)) return named;
       const other = linkedCall(ctx) as Call;
       const flip = (s: PartyState): PartyState => (s === 'Held' ? 'Established' : 'Held');
       const otherMine = partyOf(other, ctx.actor.dn) as Party;
@@ -386,7 +312,6 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   ClearCall: {
     feature: 'api-voice',
     from: ['Established'],
-    params: noParams,
     // GWS: "This can be performed by any agent participating the conference."
     when: needsConference,
     apply: (ctx, _p, env) => changed(endCall(ctx.call, env.now)),
@@ -395,10 +320,9 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
     feature: 'api-voice',
     actors: 'any',
     from: ['Established'],
-    params: compileParams<typeof RemoveParams, Static<typeof RemoveParams>>(RemoveParams),
     policy: (ctx) => voicePolicy.mayRemoveParticipant(ctx.call, ctx.actor),
     when: needsConference,
-    apply: (ctx, p: Static<typeof RemoveParams>, env) => {
+    apply: (ctx, p, env) => {
       if (p.participant === ctx.actor.dn)
         return refuse.invalidState(
           ctx.self.monitor
@@ -418,8 +342,7 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   SendDtmf: {
     feature: 'api-voice',
     from: ['Dialing', 'Established'],
-    params: compileParams<typeof DtmfParams, Static<typeof DtmfParams>>(DtmfParams),
-    apply: (ctx, p: Static<typeof DtmfParams>) => ({
+    apply: (ctx, p) => ({
       ok: true,
       calls: [],
       dtmf: { callId: ctx.call.id, dn: ctx.actor.dn, digits: p.digits },
@@ -428,14 +351,12 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   MuteCall: {
     feature: 'api-voice',
     from: ['Established'],
-    params: noParams,
     when: (ctx) => (ctx.self.mute === 'On' ? 'your party is already muted' : needsConference(ctx)),
     apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { mute: 'On' })),
   },
   UnmuteCall: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
-    params: noParams,
     when: (ctx) => (ctx.self.mute === 'Off' ? 'your party is not muted' : null),
     apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { mute: 'Off' })),
   },
@@ -447,21 +368,18 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   AttachUserData: {
     feature: 'api-voice',
     from: ANY_PRESENT,
-    params: userDataParams,
-    apply: (ctx, p: Static<typeof UserDataParams>) => changed(setUserData(ctx.call, p.userData)),
+    apply: (ctx, p) => changed(setUserData(ctx.call, p.userData)),
   },
   UpdateUserData: {
     feature: 'api-voice',
     from: ANY_PRESENT,
-    params: userDataParams,
-    apply: (ctx, p: Static<typeof UserDataParams>) => changed(setUserData(ctx.call, p.userData)),
+    apply: (ctx, p) => changed(setUserData(ctx.call, p.userData)),
   },
   DeleteUserDataPair: {
     feature: 'api-voice',
     from: ANY_PRESENT,
-    params: compileParams<typeof DeletePairParams, Static<typeof DeletePairParams>>(DeletePairParams),
     // Deleting an absent key is accepted and changes nothing: orchestrators retry deletions.
-    apply: (ctx, p: Static<typeof DeletePairParams>) => {
+    apply: (ctx, p) => {
       if (!(p.key in ctx.call.userData)) return changed();
       const { [p.key]: _gone, ...rest } = ctx.call.userData;
       return changed({ ...ctx.call, userData: rest });
@@ -470,12 +388,11 @@ const specs: { [K in VoiceCallOperation]: OperationSpec<any> } = {
   DeleteUserData: {
     feature: 'api-voice',
     from: ANY_PRESENT,
-    params: noParams,
     apply: (ctx) => changed({ ...ctx.call, userData: {} }),
   },
 };
 
-function initiateConsultation(ctx: VoiceContext, p: Static<typeof DestinationParams>, env: VoiceEnv): VoiceChange | Refusal {
+function initiateConsultation(ctx: VoiceContext, p: DestinationParams, env: VoiceEnv): VoiceChange | Refusal {
   const bad = checkDestination(ctx, p.destination.phoneNumber);
   if (bad) return bad;
   const consult: Call = {
@@ -499,5 +416,12 @@ function initiateConsultation(ctx: VoiceContext, p: Static<typeof DestinationPar
   return changed(withParty(ctx.call, ctx.actor.dn, { state: 'Held' }), consult);
 }
 
-export const voiceOperations: Readonly<Record<VoiceCallOperation, OperationSpec<unknown>>> = specs;
+export const voiceOperations = specs;
+
+/**
+ * The spec of one operation, typed by its name. TypeScript cannot follow a mapped type through a
+ * union of names, so this is the one place that asserts the table's shape.
+ */
+export const voiceOperationSpec = <K extends VoiceCallOperation>(name: K): OperationSpec<VoiceParams<K>> =>
+  specs[name] as unknown as OperationSpec<VoiceParams<K>>;
 

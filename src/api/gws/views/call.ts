@@ -7,6 +7,8 @@ import { toActor } from '../../../directory/directory.js';
 import { contextFor, voiceCapabilities } from '../../../domain/voice/decide.js';
 import { isPresent, otherPresentDns, partyOf, type Call, type PartyState } from '../../../domain/voice/model.js';
 import type { DnDirectory } from '../../../domain/voice/operations.js';
+import { isRefusal } from '../../../domain/refusals.js';
+import { gwsRefs } from '../resource-ids.js';
 import { callPath, callUri, deviceUri, type Urls } from './urls.js';
 
 export interface GwsParticipant {
@@ -46,8 +48,8 @@ export interface CallViewInput {
   readonly directory: DnDirectory;
   readonly call: Call;
   readonly viewer: DirectoryUser;
-  /** The viewer's present calls, which capabilities depend on (consultations). */
-  readonly viewerCalls: ReadonlyMap<string, Call>;
+  /** The call's consultation family, which the viewer's capabilities depend on. */
+  readonly related: readonly Call[];
 }
 
 const participant = (dn: string): GwsParticipant => ({ e164Number: '', formattedPhoneNumber: dn, phoneNumber: dn, digits: dn });
@@ -61,7 +63,7 @@ export const callView = (input: CallViewInput): GwsCall => {
   const dn = viewer.phoneNumber ?? '';
   const self = partyOf(call, dn);
   const state: PartyState = self?.state ?? 'Released';
-  const ctx = contextFor({ call, actorCalls: input.viewerCalls, directory: input.directory }, toActor(viewer), call.id);
+  const ctx = contextFor(call, input.related, toActor(viewer), call.id, { directory: input.directory, refs: gwsRefs });
   const view: GwsCall = {
     id: call.id,
     state,
@@ -72,7 +74,7 @@ export const callView = (input: CallViewInput): GwsCall => {
     participants: state === 'Released' ? [] : otherPresentDns(call, dn).map(participant),
     dnis: call.dnis,
     callType: call.callType,
-    capabilities: 'ok' in ctx ? [] : voiceCapabilities(ctx),
+    capabilities: isRefusal(ctx) ? [] : voiceCapabilities(ctx),
     duration: durationSeconds(call, input.now),
     mute: self?.mute ?? 'Off',
     // A listening or coaching supervisor is nobody's participant, but the agent is told.

@@ -2,10 +2,10 @@
  * The GWS views of a chat for one agent, and of its messages, in the seed's shapes. The
  * customer's view (GMS) is in api/customer-chat.
  */
-import { chatCapabilities, chatContextFor } from '../../../domain/chat/decide.js';
+import { chatCapabilities, chatContextFor, type ChatWorld } from '../../../domain/chat/decide.js';
+import { isRefusal } from '../../../domain/refusals.js';
 import { visibleParticipants } from '../../../domain/chat/events.js';
 import { agentOf, readerOf, visibleTo, type Chat, type ChatMessage } from '../../../domain/chat/model.js';
-import type { ChatDirectory } from '../../../domain/chat/operations.js';
 import type { Actor } from '../../../domain/actor.js';
 import { userUri, type Urls } from './urls.js';
 
@@ -52,13 +52,13 @@ export interface AgentChatView {
   id: string;
 }
 
-export const chatView = (u: Urls, chat: Chat, viewer: Actor, directory: ChatDirectory): AgentChatView => {
-  const ctx = chatContextFor(chat, viewer, chat.id, directory);
-  const state = 'ok' in ctx ? 'Completed' : ctx.self.state;
+export const chatView = (u: Urls, chat: Chat, viewer: Actor, world: ChatWorld): AgentChatView => {
+  const ctx = chatContextFor(chat, viewer, chat.id, world);
+  const state = isRefusal(ctx) ? 'Completed' : ctx.self.state;
   return {
     userData: { ...chat.userData },
     state,
-    capabilities: 'ok' in ctx ? [] : chatCapabilities(ctx),
+    capabilities: isRefusal(ctx) ? [] : chatCapabilities(ctx),
     uri: chatUri(u, chat.id),
     participants: chatParticipants(u, chat, readerIn(chat, viewer.userId)),
     id: chat.id,

@@ -1,6 +1,6 @@
 import type { DirectoryUser } from '../../../directory/directory.js';
 import type { AgentSession, ChannelName } from '../../../domain/agent/model.js';
-import { DEVICE_CALL_OPERATIONS } from '../../../domain/voice/dial.js';
+import { parseDialOperation } from '../../../domain/voice/commands.js';
 import { MONITORING_FEATURE } from '../../../domain/agent/monitoring.js';
 import { devicePath, deviceUri, userPath, userUri, type Urls } from './urls.js';
 
@@ -24,7 +24,7 @@ export const channelUserState = (session: AgentSession | undefined, channel: Cha
 
 /** What a device offers: Dial, and to a supervisor either starting or cancelling monitoring. */
 const deviceCapabilities = (user: DirectoryUser, session: AgentSession | undefined): string[] => [
-  ...(user.features.includes('api-voice') ? DEVICE_CALL_OPERATIONS : []),
+  ...(user.features.includes('api-voice') ? parseDialOperation.names : []),
   ...(user.roles.includes('ROLE_SUPERVISOR') && user.features.includes(MONITORING_FEATURE)
     ? session?.monitoring
       ? ['CancelSupervisorMonitoring']

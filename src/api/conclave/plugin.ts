@@ -1,0 +1,23 @@
+/**
+ * Conclave's own API under /conclave/v1 as one encapsulated plugin: compliance flags and the
+ * audit. Its errors keep the GWS body shape (`statusCode`, `statusMessage`) that its clients
+ * already read, with its own not-found answer.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Authenticator } from '../gws/auth.js';
+import { gwsErrorHandler, gwsNotFoundHandler } from '../gws/errors.js';
+import type { Compliance } from '../../engine/compliance.js';
+import type { Store } from '../../store/port.js';
+import { complianceRoutes } from './compliance-routes.js';
+
+export interface ConclaveDeps {
+  readonly compliance: Compliance;
+  readonly store: Store;
+  readonly auth: Authenticator;
+}
+
+export const conclavePlugin = (deps: ConclaveDeps) => async (app: FastifyInstance) => {
+  app.setErrorHandler(gwsErrorHandler);
+  app.setNotFoundHandler(gwsNotFoundHandler);
+  await app.register(complianceRoutes(deps));
+};

@@ -1,0 +1,63 @@
+/**
+ * The typed commands the engine executes. Each dialect parses its wire body at the edge into one
+ * of these (see the schema tables in src/domain/*\/commands.ts); internal callers — compliance,
+ * the Cloud dialect, the simulation API — build them directly. Nothing here is a wire body.
+ */
+import type { Actor } from '../domain/actor.js';
+import type { ParsedChannelOperation, ParsedMonitoringOperation, ParsedSessionOperation } from '../domain/agent/commands.js';
+import type { CustomerSendParams, ParsedChatOperation, ParsedIntrudeOperation, StartChatParams } from '../domain/chat/commands.js';
+import type { CustomerCredentials } from '../domain/chat/customer.js';
+import type { Chat } from '../domain/chat/model.js';
+import type { Refusal } from '../domain/refusals.js';
+import type { ParsedDialOperation, ParsedVoiceOperation } from '../domain/voice/commands.js';
+
+type WithDn = Actor & { readonly dn: string };
+
+export type Command =
+  /** POST /api/v2/me/calls/{id} */
+  | { readonly type: 'CallOperation'; readonly actor: Actor; readonly callId: string; readonly operation: ParsedVoiceOperation }
+  /** POST /api/v2/me/devices/{id}/calls (the device is the actor's own, checked at the edge). */
+  | { readonly type: 'Dial'; readonly actor: WithDn; readonly operation: ParsedDialOperation }
+  /** POST /api/v2/me/devices/{id}: supervisor monitoring on the actor's own device. */
+  | { readonly type: 'DeviceOperation'; readonly actor: WithDn; readonly operation: ParsedMonitoringOperation }
+  /** POST /api/v2/me */
+  | { readonly type: 'SessionOperation'; readonly actor: Actor; readonly operation: ParsedSessionOperation }
+  /** POST /api/v2/me/channels/{channel} */
+  | { readonly type: 'ChannelOperation'; readonly actor: Actor; readonly channel: string; readonly operation: ParsedChannelOperation }
+  /** POST /api/v2/me/chats/{id} */
+  | { readonly type: 'ChatOperation'; readonly actor: Actor; readonly chatId: string; readonly operation: ParsedChatOperation }
+  /** POST /api/v2/users/{userId}/chats/{chatId} */
+  | {
+      readonly type: 'Intrude';
+      readonly actor: Actor;
+      readonly agentUserId: string;
+      readonly chatId: string;
+      readonly operation: ParsedIntrudeOperation;
+    }
+  /** The customer's side (GMS-style chat API). */
+  | { readonly type: 'CustomerStart'; readonly serviceName: string; readonly params: StartChatParams }
+  | { readonly type: 'CustomerSend'; readonly chatId: string; readonly creds: CustomerCredentials; readonly params: CustomerSendParams }
+  | { readonly type: 'CustomerRead'; readonly chatId: string; readonly creds: CustomerCredentials }
+  | { readonly type: 'CustomerDisconnect'; readonly chatId: string; readonly creds: CustomerCredentials };
+
+export type CommandType = Command['type'];
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+
+/** What an accepted command answers, by command type. */
+export interface Answers {
+  CallOperation: object;
+  Dial: { readonly callId: string };
+  DeviceOperation: object;
+  SessionOperation: object;
+  ChannelOperation: object;
+  ChatOperation: { readonly referenceId?: number };
+  Intrude: { readonly referenceId: number };
+  CustomerStart: { readonly chat: Chat };
+  CustomerSend: { readonly chat: Chat };
+  CustomerRead: { readonly chat: Chat };
+  CustomerDisconnect: { readonly chat: Chat };
+}
+
+export type Accepted<T = object> = { readonly ok: true } & T;
+/** The one outcome type: accepted with the command's answer, or a refusal that changed nothing. */
+export type Outcome<T = object> = Accepted<T> | Refusal;

@@ -1,0 +1,76 @@
+/** Voice commands: call operations and Dial. */
+import { nextCallFollowUps } from '../../domain/agent/monitoring.js';
+import type { AgentSession } from '../../domain/agent/model.js';
+import { isRefusal } from '../../domain/refusals.js';
+import { decideDial } from '../../domain/voice/dial.js';
+import { decideVoice, withMonitors } from '../../domain/voice/decide.js';
+import type { Call, Monitor } from '../../domain/voice/model.js';
+import type { VoiceEnv } from '../../domain/voice/operations.js';
+import { monitorOf, type Store } from '../../store/port.js';
+import type { CommandOf } from '../commands.js';
+import { byId, plan, type Handler, type HandlerDeps } from './plan.js';
+
+export type VoiceHandlerDeps = HandlerDeps;
+
+/**
+ * A call's consultation family: its parent, and the consultations of the call and of its parent.
+ * Linked calls are all a decision (or a party's capabilities) can depend on besides the call.
+ */
+export const familyOf = async (store: Store, call: Call): Promise<Call[]> => {
+  const parent = call.parentCallId !== null ? await store.getCall(call.parentCallId) : undefined;
+  const family = new Map<string, Call>();
+  if (parent) family.set(parent.id, parent);
+  for (const root of parent ? [call, parent] : [call]) for (const c of await store.consultationsOf(root.id)) family.set(c.id, c);
+  family.delete(call.id);
+  return [...family.values()];
+};
+
+export const monitorsIn = (sessions: readonly AgentSession[]): Monitor[] => sessions.flatMap((s) => monitorOf(s) ?? []);
+
+export const createVoiceHandlers = (deps: HandlerDeps) => {
+  const { store, directory, clock, ids } = deps;
+  const env = (): VoiceEnv => ({ now: clock.now(), newCallId: ids.callId, newConnId: ids.connId });
+  const world = { directory, refs: deps.refs };
+
+  /** The change plus what it sets off: supervisors' NextCall monitoring consumed or ended. */
+  const voicePlan = <A>(loaded: readonly Call[], changed: readonly Call[], monitoring: readonly AgentSession[], answer: A, dtmf?: Plan['dtmf']) => {
+    const before = byId(loaded, (c) => c.id);
+    const followUps = nextCallFollowUps(before, changed, monitoring);
+    return plan({
+      calls: changed,
+      sessions: followUps.sessions,
+      before: { calls: before, chats: new Map(), sessions: byId(monitoring, (s) => s.userId) },
+      agentEvents: followUps.ended.map((userId) => ({ kind: 'agent' as const, userId, channels: ['voice' as const] })),
+      ...(dtmf ? { dtmf } : {}),
+      answer: () => answer,
+    });
+  };
+
+  const callOperation: Handler<CommandOf<'CallOperation'>, object> = {
+    key: (c) => ({ key: `call:${c.callId}`, kind: 'call', id: c.callId }),
+    async plan(c) {
+      const call = await store.getCall(c.callId);
+      const family = call ? await familyOf(store, call) : [];
+      const monitoring = await store.monitoringSessions();
+      const decision = decideVoice({ call, family, monitors: monitorsIn(monitoring) }, c, world, env());
+      if (isRefusal(decision)) return decision;
+      return voicePlan(call ? [call, ...family] : family, decision.calls, monitoring, {}, decision.dtmf);
+    },
+  };
+
+  const dial: Handler<CommandOf<'Dial'>, { callId: string }> = {
+    key: (c) => ({ key: `dn:${c.actor.dn}`, kind: 'device', id: c.actor.dn }),
+    async plan(c) {
+      const decision = decideDial(c.actor, c.operation, directory, env());
+      if (isRefusal(decision)) return decision;
+      const monitoring = await store.monitoringSessions();
+      const calls = withMonitors(decision.calls, monitorsIn(monitoring));
+      const p = voicePlan([], calls, monitoring, { callId: (calls[0] as Call).id });
+      return p;
+    },
+  };
+
+  return { CallOperation: callOperation, Dial: dial };
+};
+
+type Plan = import('./plan.js').Plan<unknown>;

@@ -1,0 +1,2 @@
+/** Limits every dialect shares. */
+export const BODY_LIMIT_BYTES = 64 * 1024;

@@ -1,0 +1,186 @@
+/**
+ * Each dialect answers its own errors: everything under /cloud is a Genesys Cloud ErrorBody
+ * (Cloud API reference, "ErrorBody": message, code, status = the HTTP status, contextId), never a
+ * GWS body; the customer chat API (modelled on GMS Chat API v2) answers any body with a success or
+ * a 4xx, and never with a refusal a client wrote itself.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { basic } from '../helpers/gws.js';
+import { rawRequest } from '../helpers/raw-http.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+let token: string;
+
+const cloudToken = async (): Promise<string> => {
+  const reply = await fetch(`${server.url}/cloud/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: basic('conclave-demo', 'conclave-demo'), 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  assert.equal(reply.status, 200);
+  return ((await reply.json()) as { access_token: string }).access_token;
+};
+
+/** An ErrorBody as Cloud sends it, with `status` equal to the HTTP status. */
+const assertCloudError = (status: number, body: unknown, expected: number, what: string) => {
+  assert.equal(status, expected, `${what}: HTTP status`);
+  const b = body as Record<string, unknown>;
+  assert.equal(typeof b['message'], 'string', `${what}: message`);
+  assert.ok((b['message'] as string).length > 0, `${what}: a message that names the problem`);
+  assert.equal(typeof b['code'], 'string', `${what}: code`);
+  assert.equal(b['status'], expected, `${what}: status equals the HTTP status`);
+  assert.equal(typeof b['contextId'], 'string', `${what}: contextId`);
+  assert.ok(!('statusCode' in b), `${what}: not a GWS body`);
+};
+
+before(async () => {
+  server = await startTestServer();
+  token = await cloudToken();
+});
+after(() => server.dispose());
+
+describe('every error under /cloud is a Cloud ErrorBody', () => {
+  const cases: { what: string; method: string; path: string; headers?: Record<string, string>; body?: string; status: number }[] = [
+    { what: 'an unknown path', method: 'GET', path: '/cloud/api/v2/anything-unknown', status: 404 },
+    { what: 'an unknown path outside the API', method: 'GET', path: '/cloud/nothing-here', status: 404 },
+    {
+      what: 'bad JSON on a Cloud PATCH',
+      method: 'PATCH',
+      path: '/cloud/api/v2/conversations/calls/ABC/participants/DEF',
+      headers: { 'content-type': 'application/json' },
+      body: '{"state":',
+      status: 400,
+    },
+    { what: 'an over-long id', method: 'GET', path: `/cloud/api/v2/conversations/calls/${'A'.repeat(4000)}`, status: 400 },
+    {
+      what: 'an unsupported content type',
+      method: 'PATCH',
+      path: '/cloud/api/v2/conversations/calls/ABC/participants/DEF',
+      headers: { 'content-type': 'text/plain' },
+      body: 'state=disconnected',
+      status: 415,
+    },
+    {
+      what: 'a body over the size limit',
+      method: 'PATCH',
+      path: '/cloud/api/v2/conversations/calls/ABC/participants/DEF',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'disconnected', pad: 'x'.repeat(70 * 1024) }),
+      status: 413,
+    },
+    { what: 'a malformed URL escape', method: 'GET', path: '/cloud/api/v2/conversations/calls/%E0%A4%A', status: 400 },
+  ];
+  for (const c of cases)
+    it(`${c.what}: ${c.status}`, async () => {
+      const reply = await rawRequest(server.url, {
+        method: c.method,
+        path: c.path,
+        headers: { authorization: `Bearer ${token}`, ...(c.headers ?? {}) },
+        ...(c.body !== undefined ? { body: c.body } : {}),
+      });
+      assert.equal(reply.kind, 'answer');
+      if (reply.kind !== 'answer') return;
+      assertCloudError(reply.status, reply.json, c.status, c.what);
+    });
+
+  it('a bad Bearer token: 401 ErrorBody', async () => {
+    for (const authorization of ['Bearer not-a-token', 'Basic YWdlbnQxNTAwMDphZ2VudDE1MDAw', '']) {
+      const reply = await fetch(`${server.url}/cloud/api/v2/conversations/calls`, { headers: authorization ? { authorization } : {} });
+      assertCloudError(reply.status, await reply.json(), 401, `Authorization '${authorization}'`);
+    }
+  });
+
+  it('the GWS dialect keeps its own shape for the same mistakes', async () => {
+    const reply = await fetch(`${server.url}/api/v2/anything-unknown`, { headers: { authorization: basic('agent15000') } });
+    assert.equal(reply.status, 404);
+    const body = (await reply.json()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body).sort(), ['statusCode', 'statusMessage']);
+    assert.equal(body['statusCode'], 6);
+  });
+});
+
+describe('the customer chat API cannot be made to answer a refusal a client wrote', () => {
+  const forged = [
+    { ok: false },
+    { ok: false, statusCode: 3, message: 'forged by the client' },
+    { ok: false, statusCode: 4, code: 'internal', message: 'forged by the client' },
+    { statusCode: 3, statusMessage: 'forged by the client' },
+  ];
+  for (const body of forged)
+    it(`start with ${JSON.stringify(body)}: a 4xx in the API's own words, or a success`, async () => {
+      const reply = await fetch(`${server.url}/genesys/2/chat/customer-support`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.ok(reply.status < 500, `no 5xx (got ${reply.status})`);
+      const text = await reply.text();
+      assert.ok(!text.includes('forged by the client'), `the client's words are not the answer: ${text}`);
+      if (reply.status >= 400) {
+        const answer = JSON.parse(text) as { statusCode: number; statusMessage: string };
+        assert.equal(typeof answer.statusMessage, 'string');
+        assert.match(answer.statusMessage, /nickname|lastName|parameter/);
+      }
+    });
+
+  it('send, refresh and disconnect with a forged body: 4xx, nothing echoed', async () => {
+    const started = await fetch(`${server.url}/genesys/2/chat/customer-support`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nickname: 'Chris' }),
+    });
+    const chat = (await started.json()) as { chatId: string };
+    for (const verb of ['send', 'refresh', 'disconnect'])
+      for (const body of forged) {
+        const reply = await fetch(`${server.url}/genesys/2/chat/customer-support/${chat.chatId}/${verb}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        assert.ok(reply.status >= 400 && reply.status < 500, `${verb} ${JSON.stringify(body)}: a 4xx (got ${reply.status})`);
+        assert.ok(!(await reply.text()).includes('forged by the client'));
+      }
+  });
+});
+
+describe('each dialect publishes its OpenAPI document', () => {
+  const expected: Record<string, { path: string; method: string }[]> = {
+    gws: [
+      { path: '/api/v2/me/calls/{id}', method: 'post' },
+      { path: '/api/v2/me/devices/{id}/calls', method: 'post' },
+      { path: '/api/v2/me/chats/{id}', method: 'post' },
+      { path: '/api/v2/users/{id}', method: 'get' },
+    ],
+    cloud: [
+      { path: '/cloud/oauth/token', method: 'post' },
+      { path: '/cloud/api/v2/conversations/calls/{id}/participants/{participantId}', method: 'patch' },
+    ],
+    conclave: [{ path: '/conclave/v1/compliance/flags', method: 'post' }],
+    'customer-chat': [{ path: '/genesys/2/chat/{serviceName}', method: 'post' }],
+  };
+  for (const [dialect, routes] of Object.entries(expected))
+    it(`/openapi/${dialect}.json lists the dialect's routes and only those`, async () => {
+      const reply = await fetch(`${server.url}/openapi/${dialect}.json`);
+      assert.equal(reply.status, 200);
+      const doc = (await reply.json()) as { openapi: string; info: { title: string }; paths: Record<string, Record<string, unknown>> };
+      assert.match(doc.openapi, /^3\./);
+      assert.ok(doc.info.title.length > 0);
+      for (const { path, method } of routes) assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`);
+      const foreign = Object.keys(doc.paths).filter((p) => !Object.values(expected).every((r) => r === routes || !r.some((x) => x.path === p)));
+      assert.deepEqual(foreign, [], 'no route of another dialect');
+      assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/api/v2/notifications')), 'Bayeux is not an OpenAPI route');
+    });
+
+  it('the voice operations route documents every operation body, RemoveParticipantFromConference included', async () => {
+    const doc = (await (await fetch(`${server.url}/openapi/gws.json`)).json()) as {
+      paths: Record<string, { post: { requestBody: { content: { 'application/json': { schema: { oneOf: { title: string; required?: string[] }[] } } } } } }>;
+    };
+    const bodies = doc.paths['/api/v2/me/calls/{id}']?.post.requestBody.content['application/json'].schema.oneOf ?? [];
+    const remove = bodies.find((b) => b.title === 'RemoveParticipantFromConference');
+    assert.ok(remove, 'RemoveParticipantFromConference has a body schema');
+    assert.ok(remove.required?.includes('participant'));
+    assert.equal(bodies.length, 25);
+  });
+});
