@@ -10,6 +10,7 @@ import { customerChatPlugin } from './api/customer-chat/routes.js';
 import { gwsRoutes } from './api/gws/routes.js';
 import { gwsRefs } from './api/gws/resource-ids.js';
 import type { Urls } from './api/gws/views/urls.js';
+import { domainDirectoryOf } from './directory/domain-view.js';
 import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory } from './directory/directory.js';
 import { conclavePlugin } from './api/conclave/plugin.js';
 import { cloudPlugin } from './api/cloud/routes.js';
@@ -56,23 +57,6 @@ export interface RunningServer {
   readonly compliance: Compliance;
   close(): Promise<void>;
 }
-
-/** The directory as the domain needs it: DNs, devices, and who can take chats. */
-const domainDirectoryOf = (directory: Directory) => {
-  const chatUser = (userId: string) => {
-    const user = directory.byId(userId);
-    const agent = user && user.features.includes('api-multimedia') && (user.roles.includes('ROLE_AGENT') || user.roles.includes('ROLE_SUPERVISOR'));
-    return agent ? { id: user.id, nickname: user.nickname } : undefined;
-  };
-  return {
-    isKnownDn: directory.isKnownDn,
-    dnCount: directory.dnCount,
-    byDn: directory.byDn,
-    dnOfDevice: (deviceId: string) => directory.byDeviceId(deviceId)?.phoneNumber ?? undefined,
-    chatUser,
-    nicknameOf: (userId: string) => chatUser(userId)?.nickname,
-  };
-};
 
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? pino({ level: 'silent' });

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gwsRefs } from '../../src/api/gws/resource-ids.js';
-import { demoDirectory, toActor, type Directory } from '../../src/directory/directory.js';
+import { demoDirectory, toActor } from '../../src/directory/directory.js';
 import type { Actor } from '../../src/domain/actor.js';
 import { isRefusal, type Refusal } from '../../src/domain/refusals.js';
 import { parseDialOperation, parseVoiceOperation } from '../../src/domain/voice/commands.js';
@@ -23,26 +23,11 @@ import type { DomainEvent, EventSink } from '../../src/engine/ports.js';
 import { VersionConflict, type CommitBatch, type Committed, type Store } from '../../src/store/port.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { tempDataFile } from '../helpers/server.js';
+import { domainDirectoryOf } from '../../src/directory/domain-view.js';
 
 const T0 = 1_700_000_000_000;
 const directory = demoDirectory();
 
-/** The directory as the engine needs it, built as server.ts builds it (domainDirectoryOf). */
-const domainDirectoryOf = (d: Directory) => {
-  const chatUser = (userId: string) => {
-    const user = d.byId(userId);
-    const agent = user && user.features.includes('api-multimedia') && (user.roles.includes('ROLE_AGENT') || user.roles.includes('ROLE_SUPERVISOR'));
-    return agent ? { id: user.id, nickname: user.nickname } : undefined;
-  };
-  return {
-    isKnownDn: d.isKnownDn,
-    dnCount: d.dnCount,
-    byDn: d.byDn,
-    dnOfDevice: (deviceId: string) => d.byDeviceId(deviceId)?.phoneNumber ?? undefined,
-    chatUser,
-    nicknameOf: (userId: string) => chatUser(userId)?.nickname,
-  };
-};
 
 /** The demo user on this DN as an actor (as the GWS routes build one: toActor). */
 const agent = (dn: string): Actor & { dn: string } => {

@@ -12,6 +12,7 @@
  * A failure message carries the resolved trace of the (shrunk) sequence, so it is a minimal
  * reproduction that can be replayed by hand.
  */
+import { familyIn } from '../helpers/voice-family.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -71,19 +72,9 @@ class World {
     return [...this.calls.values()].filter((call) => presentDns(call).includes(dn));
   }
 
-  /** As the store's consultationsOf: calls not ended whose parent is this call. */
-  consultationsOf(callId: string): Call[] {
-    return [...this.calls.values()].filter((c) => c.endedAt === null && c.parentCallId === callId);
-  }
 
-  /** The call's consultation family, as the engine loads it (engine/handlers/voice.ts familyOf). */
   familyOf(call: Call): Call[] {
-    const parent = call.parentCallId !== null ? this.calls.get(call.parentCallId) : undefined;
-    const family = new Map<string, Call>();
-    if (parent) family.set(parent.id, parent);
-    for (const root of parent ? [call, parent] : [call]) for (const c of this.consultationsOf(root.id)) family.set(c.id, c);
-    family.delete(call.id);
-    return [...family.values()];
+    return familyIn(this.calls, call);
   }
 
   /** What the engine hands `decideVoice` for a target call (nobody monitors here). */
