@@ -36,9 +36,28 @@ export const toRefusal = (error: SchemaError): Refusal => {
   return refuse.invalidParameter(fieldName(error.instancePath), error.message);
 };
 
+/** No parameter of any operation nests deeper than this; a deeper body is refused before checks. */
+export const MAX_PARAMS_DEPTH = 32;
+
+/**
+ * How deep a JSON value nests, counted without recursion, stopping past `limit`: a hostile body
+ * of thousands of nested arrays must not exhaust the stack of a validator that recurses.
+ */
+const nestsDeeperThan = (value: unknown, limit: number): boolean => {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop() as { v: unknown; depth: number };
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push({ v: child, depth: depth + 1 });
+  }
+  return false;
+};
+
 export const compileParams = <S extends TSchema, T>(schema: S): ParamsValidator<T> => {
   const compiled = Compile(schema);
   return (params: unknown) => {
+    if (nestsDeeperThan(params, MAX_PARAMS_DEPTH)) return refuse.malformedBody(`it nests deeper than ${MAX_PARAMS_DEPTH} levels`);
     if (compiled.Check(params)) return { ok: true, value: params as T };
     const errors = compiled.Errors(params) as unknown as SchemaError[];
     // Report a missing field first: it is the most useful thing to tell a client.

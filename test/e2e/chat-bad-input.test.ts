@@ -10,6 +10,7 @@ import type { CustomerChat } from '../helpers/customer.js';
 import type { Reply } from '../helpers/gws.js';
 import {
   anyChatNotes,
+  caughtUpAll,
   chatOp,
   chatWith,
   credsOf,
@@ -20,7 +21,6 @@ import {
   referenced,
   SERVICE,
   setChatState,
-  settleAll,
   startChatSession,
   type Agent,
   type ChatWorld,
@@ -107,12 +107,13 @@ describe('chat: bad input is refused, changes nothing and notifies no one', () =
   /** Sends a bad request; checks the refusal, that nothing changed and that no one was notified. */
   const refused = (name: string, send: () => Promise<Answer>, expected: Expected) =>
     it(name, async () => {
-      await settleAll(w.agents, 100);
+      await caughtUpAll(w.agents);
       const marks = w.agents.map(mark);
       const before = await snapshot();
       assertRefusal(await send(), expected, name);
       assert.deepEqual(await snapshot(), before, `${name}: a refused request changes nothing`);
-      await settleAll(w.agents, 200);
+      // Caught up after the refusal's answer: anything it had sent would be here by now.
+      await caughtUpAll(w.agents);
       assert.deepEqual(
         Object.fromEntries(w.agents.map((agent, i) => [agent.user, anyChatNotes(agent, marks[i])])),
         Object.fromEntries(w.agents.map((agent) => [agent.user, []])),

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import type { Notification } from '../helpers/cometd.js';
 import type { CustomerChat } from '../helpers/customer.js';
 import { tempDataFile } from '../helpers/server.js';
+import { clockMovesOn } from '../helpers/wait.js';
 import {
   accept,
   agentTranscript,
@@ -27,9 +28,8 @@ import {
   offered,
   openChatWorld,
   referenced,
+  caughtUpAll,
   setChatState,
-  settleAll,
-  sleep,
   startChatSession,
   transcript,
   type Agent,
@@ -81,7 +81,7 @@ describe('chat routing', () => {
     await startChatSession(a);
     await startChatSession(b);
     const customer = await w.customer({ ...DEFAULT_CUSTOMER, 'userData[Order]': '42', 'userData[Segment]': 'gold' });
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.equal((await transcript(customer)).chatEnded, false, 'the chat has not ended while it waits');
     for (const agent of w.agents) assert.deepEqual(anyChatNotes(agent), [], `${agent.user} is offered nothing while no one is Ready`);
     assert.deepEqual((await a.client.get('/api/v2/me/chats?fields=*')).body, { statusCode: 0, chats: [] });
@@ -99,7 +99,7 @@ describe('chat routing', () => {
     const listed = (await a.client.get('/api/v2/me/chats?fields=*')).body.chats;
     assert.deepEqual(listed.map((x: any) => [x.id, x.state]), [[customer.chatId, 'Invited']]);
 
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.deepEqual(anyChatNotes(b), [], 'a NotReady agent is never offered a chat');
     assert.deepEqual(anyChatNotes(c), [], 'an agent without a session is never offered a chat');
   });
@@ -107,14 +107,16 @@ describe('chat routing', () => {
   scenario('the agent Ready longest gets the first chat, the other the second ("longest idle first")', async (w, a, b, c, d) => {
     for (const agent of [a, b, c]) await startChatSession(agent);
     await setChatState(b, 'Ready');
-    await sleep(20);
+    // Who has been Ready (idle) longest is decided by the server's time stamps: each change below
+    // is stamped strictly later than the one before.
+    await clockMovesOn();
     await setChatState(a, 'Ready');
     const chats: string[] = [];
     for (let i = 0; i < 3; i++) {
       chats.push((await w.customer()).chatId);
-      await sleep(20);
+      await clockMovesOn();
     }
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.deepEqual(offeredChats(b), [chats[0], chats[2]], 'B, Ready longest, gets the first chat, and the third (idle longest again)');
     assert.deepEqual(offeredChats(a), [chats[1]], 'A gets the second chat');
     assert.deepEqual(anyChatNotes(c), [], 'a NotReady agent is never offered a chat');
@@ -124,7 +126,7 @@ describe('chat routing', () => {
   scenario('Reject: the rejecting agent is Completed, the next Ready agent is offered it, and the rejecter never again', async (w, a, b, c) => {
     for (const agent of [a, b, c]) await startChatSession(agent);
     await setChatState(a, 'Ready');
-    await sleep(20);
+    await clockMovesOn(); // A is Ready strictly earlier than B: A is offered the chat first
     await setChatState(b, 'Ready');
     const customer = await w.customer();
     const chatId = customer.chatId;
@@ -139,12 +141,12 @@ describe('chat routing', () => {
 
     referenced(await chatOp(b, chatId, 'Reject'), 'B rejects');
     await nextChatNote(b, chatId, 0, 'StatusChange', 'Completed');
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.equal((await transcript(customer)).chatEnded, false, 'the chat still waits for an agent');
 
     await setChatState(c, 'Ready');
     await offered(c, chatId);
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.deepEqual(offeredChats(a), [chatId], 'A (Ready all along) is never offered the chat again');
     assert.deepEqual(offeredChats(b), [chatId], 'B (Ready all along) is never offered the chat again');
   });
@@ -212,11 +214,11 @@ describe('chat conversation', () => {
     const customer = await conversation(w, a, b, c);
     for (const [target, how] of [[b, 'Consult'], [c, 'Invite']] as const) {
       // The previous round's outcome (ParticipantsUpdated, NewMessages) must land before the mark.
-      await settleAll([a]);
+      await caughtUpAll([a]);
       const from = mark(a);
       const referenceId = referenced(await chatOp(a, customer.chatId, how, { targetUri: target.uri }), `A ${how}s ${target.user}`);
       await offered(target, customer.chatId);
-      await settleAll([a]);
+      await caughtUpAll([a]);
       for (const note of chatNotes(a, customer.chatId, from))
         assert.equal(note.referenceId, referenceId, `A's ${note.notificationType} after ${how} carries its referenceId`);
       await accept(target, customer.chatId);
@@ -254,7 +256,7 @@ describe('chat conversation', () => {
       assert.equal(reply.body.statusCode, 2, how);
       assert.match(reply.body.statusMessage, /session/, `${how}: the message says the target has no chat session`);
     }
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.deepEqual(anyChatNotes(d), []);
     assert.equal((await a.client.get(`/api/v2/me/chats/${customer.chatId}`)).body.chat.state, 'Chatting', 'A is still chatting');
   });

@@ -100,7 +100,7 @@ describe('seed: RemoveParticipantFromConference (chat)', () => {
     assert.ok(offer);
     assert.equal((await a2.post(`/api/v2/me/chats/${chatId}`, { operationName: 'Accept', nickname: 'chat_consult' })).body.statusCode, 0);
     await l1.next((n) => n.data.chat?.id === chatId && n.data.notificationType === 'ParticipantsUpdated' && n.data.chat.participants.length === 3);
-    await Promise.all([l1, l2].map((l) => l.settle(0, 150)));
+    await Promise.all([l1, l2].map((l) => l.caughtUp()));
   };
 
   const removeAndCheckSeed = async (chatId: string, target: Record<string, string>) => {
@@ -109,8 +109,8 @@ describe('seed: RemoveParticipantFromConference (chat)', () => {
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.body, seed.response);
     await l2.next((n) => n.data.chat?.id === chatId && n.data.notificationType === 'StatusChange' && n.data.chat.state === 'LeftChat');
-    const [got1, got2] = (await Promise.all([l1.settle(marks[0], 200), l2.settle(marks[1], 200)])).map((all, i) =>
-      chatNotes(i === 0 ? l1 : l2, marks[i] as number, chatId).map((n: Notification) => n.data));
+    await Promise.all([l1.caughtUp(), l2.caughtUp()]);
+    const [got1, got2] = [l1, l2].map((l, i) => chatNotes(l, marks[i] as number, chatId).map((n: Notification) => n.data));
     assert.equal(got1?.length, 2, `agent 1 receives 2 notifications: ${JSON.stringify(got1?.map((d: any) => d.notificationType))}`);
     assert.equal(got2?.length, 3, `agent 2 receives 3 notifications: ${JSON.stringify(got2?.map((d: any) => d.notificationType))}`);
     seed.agent1.forEach((expected: any, i: number) => assertLikeSeed(got1?.[i], expected, `agent 1 notification ${i + 1}`));

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, parseServeConfig } from '../../src/config.js';
+import { quietFor, waitFor } from '../helpers/wait.js';
 
 /** The compiled CLI next to this compiled test, whatever the outDir. */
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -160,14 +161,14 @@ describe('conclave serve: start-up', () => {
     const dir = fresh();
     cli = serve(['--port', '0', '--data', join(dir, 'c.db'), '--log-level', 'silent']);
     url = await cli.listening();
+    // The start-up output is complete once the second line (the demo logins, built-in directory) is out.
+    await waitFor(() => cli.stdout().split('\n').filter((l) => l !== '').length >= 2, 5000, () => `the demo logins line; stdout: ${JSON.stringify(cli.stdout())}`);
   });
   after(async () => {
     if (cli.child.exitCode === null) await cli.signal('SIGTERM');
   });
 
   it('prints exactly one listening line with the real port, first', async () => {
-    // Give the demo-logins line (if any) time to arrive.
-    await new Promise((r) => setTimeout(r, 200));
     const lines = cli.stdout().split('\n').filter((l) => l !== '');
     assert.match(lines[0] ?? '', LISTENING);
     assert.equal(lines.filter((l) => /listening/.test(l)).length, 1, `stdout: ${JSON.stringify(cli.stdout())}`);
@@ -232,7 +233,8 @@ describe('conclave serve: signals', () => {
       async (response) => (state.settled = `HTTP ${response.status}: ${await response.text()}`),
       (error: unknown) => (state.settled = `failed: ${String((error as Error).cause ?? error)}`),
     );
-    await new Promise((r) => setTimeout(r, 500));
+    // A held poll is one not answered: nothing to wait for but time.
+    await quietFor(500, 'the second /meta/connect is not answered (held)');
     assert.equal(state.settled, undefined, `the second /meta/connect should be held, but: ${state.settled}`);
     return { cli, held, state };
   };
@@ -452,13 +454,12 @@ describe('conclave serve: persistence across real restarts', () => {
 
     // Wait until 15001 sees it ringing.
     let seen: any[] = [];
-    for (let i = 0; i < 50; i++) {
-      seen = (await get(`${url}/api/v2/me/calls?fields=*`, 'agent15001')).body.calls;
-      if (seen.some((c) => c.state === 'Ringing')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const ringing = seen.find((c) => c.state === 'Ringing');
-    assert.ok(ringing, `agent15001 sees a Ringing call before the restart: ${JSON.stringify(seen)}`);
+    const ringing = await waitFor(
+      async () => (seen = (await get(`${url}/api/v2/me/calls?fields=*`, 'agent15001')).body.calls).find((c: any) => c.state === 'Ringing'),
+      5000,
+      () => `agent15001 to see a Ringing call before the restart: ${JSON.stringify(seen)}`,
+      100,
+    );
     const callerCalls = (await get(`${url}/api/v2/me/calls?fields=*`, 'agent15000')).body.calls as any[];
     assert.ok(callerCalls.some((c) => c.id === ringing.id), 'the caller sees the same call');
 

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { gws, type GwsClient } from '../helpers/gws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('Cloud notification channels', () => {
   let server: TestServer;
@@ -51,14 +52,8 @@ describe('Cloud notification channels', () => {
     const socket = new WebSocket(channel.body.connectUri);
     socket.on('message', (data) => received.push(JSON.parse(String(data))));
     await new Promise((resolve, reject) => (socket.once('open', resolve), socket.once('error', reject)));
-    const until = async (match: (m: any) => boolean, what: string) => {
-      for (let i = 0; i < 100; i++) {
-        const found = received.find(match);
-        if (found) return found;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`no ${what}; received ${JSON.stringify(received.map((m) => m.topicName))}`);
-    };
+    const until = (match: (m: any) => boolean, what: string) =>
+      waitFor(() => received.find(match), 2000, () => `${what}; received ${JSON.stringify(received.map((m) => m.topicName))}`);
     await until((m) => m.topicName === 'channel.metadata' && m.eventBody.message === 'WebSocket Heartbeat', 'heartbeat');
 
     await a.dial('15001');

@@ -15,6 +15,7 @@ import type { SdkReply, SdkRequest } from '../helpers/cloud-sdk-worker.js';
 import { callNote, listen, type Listener, type Notification } from '../helpers/cometd.js';
 import { gws, type GwsClient } from '../helpers/gws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { clockMovesOn } from '../helpers/wait.js';
 
 const DOCUMENTED_REMOVAL = 'PATCH /api/v2/conversations/calls/{conversationId}/participants/{participantId}';
 const PURPOSES = ['agent', 'user', 'customer', 'external', 'acd', 'ivr'];
@@ -142,11 +143,12 @@ const threePartyConference = async (world: World): Promise<string> => {
   assert.deepEqual((await c.op(callId, 'Answer')).body, { statusCode: 0 });
   await nextAfter(lc, marks.c, callNote('StatusChange', { id: callId, state: 'Established' }), 'Established');
   await nextAfter(lb, marks.b, callNote('ParticipantsUpdated', { id: callId }), 'ParticipantsUpdated');
-  await settle(world);
+  await caughtUp(world);
   return callId;
 };
 
-const settle = (world: World) => Promise.all([world.la, world.lb, world.lc].map((l) => l.settle(0, 100)));
+/** Every listener has caught up: what the requests so far sent them has arrived (Listener.caughtUp). */
+const caughtUp = (world: World) => Promise.all([world.la, world.lb, world.lc].map((l) => l.caughtUp()));
 
 /** Hangs up whatever call each agent still has, so that tests do not see each other's calls. */
 const hangUpAll = async (world: World) => {
@@ -154,7 +156,7 @@ const hangUpAll = async (world: World) => {
     const mine = await client.get('/api/v2/me/calls?fields=*');
     for (const call of mine.body.calls ?? []) await client.op(call.id, 'Hangup');
   }
-  await settle(world);
+  await caughtUp(world);
 };
 
 const participantAt = (conversation: any, dn: string) => {
@@ -314,7 +316,7 @@ describe('Genesys Cloud dialect through the official SDK (demo directory)', () =
       const third = await nextAfter(lc, marks.c, callNote('ParticipantsUpdated', { id: callId }), 'ParticipantsUpdated');
       assert.deepEqual(phoneNumbers(third), ['15000']);
       assert.equal(third.data.call.state, 'Established');
-      await settle(world);
+      await caughtUp(world);
       assert.ok(
         !la.received.slice(marks.a).some(callNote('StatusChange', { id: callId, state: 'Released' })) &&
           !lc.received.slice(marks.c).some(callNote('StatusChange', { id: callId, state: 'Released' })),
@@ -340,8 +342,8 @@ describe('Genesys Cloud dialect through the official SDK (demo directory)', () =
     it("a participant conferenced in later has their own connectedTime (when they joined)", async () => {
       const { a, c, lc } = world;
       const callId = await twoPartyCall(world);
-      await new Promise((r) => setTimeout(r, 30));
-      const conferencedAt = Date.now();
+      // Strictly later than the call's start, so that a connectedTime copied from it would show.
+      const conferencedAt = await clockMovesOn();
       const mark = lc.received.length;
       await a.op(callId, 'SingleStepConference', { destination: { phoneNumber: '15002' } });
       await nextAfter(lc, mark, callNote('StatusChange', { id: callId, state: 'Ringing' }), 'Ringing');
@@ -358,8 +360,8 @@ describe('Genesys Cloud dialect through the official SDK (demo directory)', () =
     it("a disconnected participant's endTime is when they left", async () => {
       const { lb } = world;
       const callId = await threePartyConference(world);
-      await new Promise((r) => setTimeout(r, 30));
-      const removedAt = Date.now();
+      // Strictly later than every join, so that an endTime copied from one would show.
+      const removedAt = await clockMovesOn();
       const mark = lb.received.length;
       const target = participantAt(await sdk.conversations('getConversationsCall', callId), '15001');
       await sdk.conversations('patchConversationsCallParticipant', callId, target.id, { state: 'disconnected' });
@@ -474,7 +476,7 @@ describe('Genesys Cloud dialect through the official SDK (demo directory)', () =
       for (const dn of ['15000', '15001']) assert.equal(participantAt(conversation, dn).state, 'disconnected', dn);
       const list = await sdk.conversations('getConversationsCalls');
       assert.ok(!list.entities.some((e: any) => e.id === callId), 'an ended call is not listed');
-      await settle(world);
+      await caughtUp(world);
     });
 
     it('on a conference, sent raw (no body, Content-Type: application/json): 202, Released for all three GWS parties', async () => {
@@ -528,7 +530,7 @@ describe('Genesys Cloud dialect: a client without a controlling role', () => {
     const teardown = await rejection(viewer.conversations('postConversationDisconnect', callId), 'viewer disconnect');
     assertErrorBody(teardown, 403, 'viewer disconnect');
 
-    await settle(world);
+    await caughtUp(world);
     const conversation = await viewer.conversations('getConversationsCall', callId);
     for (const dn of ['15000', '15001', '15002']) assert.equal(participantAt(conversation, dn).state, 'connected', dn);
     const ownerView = await world.a.get(`/api/v2/me/calls/${callId}`);

@@ -9,6 +9,7 @@ import { parseRules, RulesError } from '../../src/domain/compliance/rules.js';
 import { startCustomerChat } from '../helpers/customer.js';
 import { gws, type GwsClient } from '../helpers/gws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const RULES = parseRules(
   {
@@ -39,7 +40,11 @@ describe('compliance rules', () => {
     await a.post('/api/v2/me/channels/chat', { operationName: 'Ready' });
     const customer = await startCustomerChat(server.url, { nickname: 'Chris' });
     const chat = (path = '') => `/api/v2/me/chats/${customer.chatId}${path}`;
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(
+      async () => ((await a.get('/api/v2/me/chats?fields=*')).body.chats as any[]).some((x) => x.id === customer.chatId && x.state === 'Invited'),
+      5000,
+      'the chat to be offered to agent15000',
+    );
     assert.equal((await a.post(chat(), { operationName: 'Accept' })).body.statusCode, 0);
     assert.equal((await a.post(chat(), { operationName: 'Invite', targetUri: `${server.url}/api/v2/users/${ids['agent15001']}` })).body.statusCode, 0);
     assert.equal((await b.post(chat(), { operationName: 'Accept' })).body.statusCode, 0);

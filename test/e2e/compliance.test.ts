@@ -13,8 +13,9 @@ import { callNote } from '../helpers/cometd.js';
 import type { CustomerChat } from '../helpers/customer.js';
 import { gws, type GwsClient, type Reply } from '../helpers/gws.js';
 import { startTestServer, tempDataFile, type TestServer } from '../helpers/server.js';
+import { clockMovesOn } from '../helpers/wait.js';
 import {
-  bringIn, chatOp, chatWith, mark, nextChatNote, openChatWorld, setChatState, settleAll, startChatSession, transcript,
+  bringIn, caughtUpAll, chatOp, chatWith, mark, nextChatNote, openChatWorld, setChatState, startChatSession, transcript,
   type Agent, type ChatWorld,
 } from '../helpers/chat-world.js';
 
@@ -27,12 +28,12 @@ const OK = { statusCode: 0 };
 const admin = (s: { url: string }) => gws(s.url, 'admin');
 const raise = (s: { url: string }, user: string, reason = 'policy breach', source = 'e2e') => admin(s).post(FLAGS, { user, reason, source });
 
-/** Raises a flag (202), waits until the orchestrator is idle and the listeners are quiet. */
+/** Raises a flag (202), waits until the orchestrator is idle and the listeners have caught up. */
 const flagAndWait = async (w: ChatWorld, user: string, reason?: string): Promise<any> => {
   const reply = await raise(w.server, user, reason);
   assert.equal(reply.status, 202, JSON.stringify(reply.body));
   await w.server.compliance.idle();
-  await settleAll(w.agents);
+  await caughtUpAll(w.agents);
   return reply.body;
 };
 
@@ -122,7 +123,7 @@ describe('compliance: a flagged agent leaves every conference, and only them', (
     const callId = await callWith(w, ['15001', '15002']);
     const customer = await chatConference(w);
     const chatId = customer.chatId;
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     const marks = w.agents.map(mark) as [number, number, number];
     const a1Id = w.server.directory.byUserName('agent15001')!.id;
 
@@ -184,7 +185,7 @@ describe('compliance: a flagged agent leaves every conference, and only them', (
     const [a0, a1, a2] = USERS.map((u) => w.agent(u)) as [Agent, Agent, Agent];
     const complianceDn = w.server.directory.byUserName(COMPLIANCE_USER)!.phoneNumber;
     const [callId] = await liveCallIds(a0.client);
-    assert.ok(callId);
+    assert.ok(callId, 'the call 15000–15002 left by the previous case (this case runs on its state: run it with that case)');
     // 15001 was told, as any monitored agent is, that a supervisor listened in before the removal.
     const monitored = callNotes(a1, callId, 0).some((n) => n.data.call.supervisorListeningIn === true);
     assert.ok(monitored, '15001 was monitored (supervisorListeningIn true) by the compliance supervisor');
@@ -217,7 +218,7 @@ describe('compliance: what is left alone, and what happens once', () => {
     await setChatState(a1, 'Ready');
     const customer = await chatWith(w, a1);
     await setChatState(a1, 'NotReady');
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     const marks = w.agents.map(mark);
 
     const body = await flagAndWait(w, '15001');
@@ -241,13 +242,13 @@ describe('compliance: what is left alone, and what happens once', () => {
   it('carries out the same flag raised twice once: one removal per interaction, one ParticipantsUpdated dropping 15001', async (t) => {
     const [a0] = [w.agent('agent15000')];
     const callId = await callWith(w, ['15001', '15002']);
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     const from = mark(a0);
     const since = Date.now();
     const [r1, r2] = await Promise.all([raise(w.server, 'agent15001', 'dup'), raise(w.server, 'agent15001', 'dup')]);
     assert.deepEqual([r1.status, r2.status], [202, 202]);
     await w.server.compliance.idle();
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     const entries = await auditOf(w.server, { user: 'agent15001', from: String(since) });
     t.diagnostic(r1.body.flagId === r2.body.flagId ? 'the second request found the first flag pending' : 'the first flag had finished');
     if (r1.body.flagId === r2.body.flagId) {
@@ -280,7 +281,7 @@ describe('compliance: what is left alone, and what happens once', () => {
     const [a0, a1, a2] = USERS.map((u) => w.agent(u)) as [Agent, Agent, Agent];
     const callId = await callWith(w, ['15001', '15002']);
     await expectOk(a1.client.op(callId, 'Hangup'), '15001 hangs up');
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     const marks = w.agents.map(mark);
     const body = await flagAndWait(w, 'agent15001');
     const entries = await auditOf(w.server, { flagId: body.flagId });
@@ -379,9 +380,9 @@ describe('compliance: bad requests and audit queries', () => {
   it('filters the audit by user, outcome, time and flag, and answers JSON lines on request', async () => {
     const one = await raise(server, 'agent15003', 'first');
     await server.compliance.idle();
-    await new Promise((r) => setTimeout(r, 20));
-    const between = Date.now();
-    await new Promise((r) => setTimeout(r, 20));
+    // A time strictly after every entry of the first flag and strictly before any of the second.
+    const between = await clockMovesOn();
+    await clockMovesOn();
     const two = await raise(server, 'agent15002', 'second');
     await server.compliance.idle();
     const [f1, f2] = [one.body.flagId, two.body.flagId];

@@ -49,7 +49,7 @@ describe('conclave comply', () => {
     await a.op(callId, 'SingleStepConference', { destination: { phoneNumber: '15002' } });
     await c.op(callId, 'Answer');
     // Let the conference's own notifications land before a test marks where it starts reading.
-    await la.settle(0, 150);
+    await la.caughtUp();
     return callId;
   };
 

@@ -184,3 +184,30 @@ describe('each dialect publishes its OpenAPI document', () => {
     assert.equal(bodies.length, 25);
   });
 });
+
+describe('a body nested thousands deep is a clear 400, never a 5xx', () => {
+  const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+  const cases = [
+    { what: 'GWS StartContactCenterSession', path: '/api/v2/me', auth: basic('agent15000'), body: `{"operationName":"StartContactCenterSession","channels":${deep(20_000)}}` },
+    { what: 'GWS Dial userData', path: '/api/v2/me/devices/x/calls', auth: basic('agent15000'), body: `{"operationName":"Dial","destination":{"phoneNumber":"15001"},"userData":{"k":${deep(20_000)}}}` },
+    { what: 'customer chat start', path: '/genesys/2/chat/customer-support', auth: '', body: `{"nickname":"Chris","userData":{"k":${deep(20_000)}}}` },
+  ];
+  for (const c of cases)
+    it(c.what, async () => {
+      const reply = await fetch(`${server.url}${c.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(c.auth ? { authorization: c.auth } : {}) },
+        body: c.body,
+      });
+      assert.ok(reply.status >= 400 && reply.status < 500, `${c.what}: a 4xx (got ${reply.status})`);
+    });
+  it('the nesting refusal names the problem', async () => {
+    const reply = await fetch(`${server.url}/api/v2/me`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basic('agent15000') },
+      body: cases[0]?.body ?? '',
+    });
+    assert.equal(reply.status, 400);
+    assert.match(((await reply.json()) as { statusMessage: string }).statusMessage, /nests deeper/);
+  });
+});

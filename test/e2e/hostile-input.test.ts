@@ -641,13 +641,14 @@ describe('hostile input over real HTTP', () => {
 
   const marks = () => listeners.map((l) => l.received.length);
   const newNotes = (from: number[]) => listeners.flatMap((l, i) => l.received.slice(from[i]).map((n) => `${l.user}: ${n.channel} ${n.data?.notificationType ?? n.data?.messageType}`));
-  const settle = (ms: number) => Promise.all(listeners.map((l) => l.settle(0, ms)));
+  /** Every listener has caught up: what the requests so far sent them has arrived (Listener.caughtUp). */
+  const caughtUp = () => Promise.all(listeners.map((l) => l.caughtUp()));
   /** Set when accepted requests may still have notifications on their way. */
   let dirty = true;
 
   /** The property body shared by REST and Bayeux: every request checked, then notifications and health. */
   const runAll = async (reqs: readonly Req[], timeoutMs: number) => {
-    if (dirty) await settle(200);
+    if (dirty) await caughtUp();
     dirty = false;
     const from = marks();
     let anyAccepted = false;
@@ -661,7 +662,8 @@ describe('hostile input over real HTTP', () => {
       dirty ||= anyAccepted;
     }
     if (!anyAccepted) {
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      // Caught up after the refusals' answers: anything they had sent would be here by now.
+      await caughtUp();
       assert.deepEqual(newNotes(from), [], 'refused requests send no notification');
     }
     const health = await rawRequest(server.url, { method: 'GET', path: '/healthz' }, 5000);
@@ -678,7 +680,9 @@ describe('hostile input over real HTTP', () => {
   const json = (body: unknown) => ({ contentType: 'application/json', body: JSON.stringify(body) });
 
   before(async () => {
-    server = await startTestServer({ ids: counterIds(), clock: fixedClock });
+    // A short poll timeout: every run waits for the listeners to catch up (two long polls at most),
+    // and the runs share a time budget.
+    server = await startTestServer({ ids: counterIds(), clock: fixedClock, pollTimeout: 40 });
     db = openDb(server.dataFile);
     for (const user of USERS) {
       const res = await rawRequest(server.url, { method: 'GET', path: '/api/v2/me', headers: { authorization: basicHeader(user, user) } });

@@ -5,7 +5,7 @@
  * seeded random sequence of voice operations (Dial, Answer, SingleStepConference,
  * InitiateConference, CompleteConference, RemoveParticipantFromConference, Hangup, Hold,
  * Retrieve), mostly chosen among the caller's capabilities, some at random, some on calls the
- * caller is not on. After everything settles, for every user:
+ * caller is not on. Once every client has caught up with the server, for every user:
  *  - every notification is on /v2/me/calls, says `phoneNumber` = their DN, shows their own
  *    device, and is about a call (read from the server's store) they are or were a party of;
  *    its participants are parties of that call and never themself;
@@ -29,9 +29,10 @@ import Database from 'better-sqlite3';
 import { AckExtension, CometD, type Message } from 'cometd';
 import { buildDirectory } from '../../src/directory/directory.js';
 import { partyOf, type Call } from '../../src/domain/voice/model.js';
-import { callNote, listen, type Listener, type Notification } from '../helpers/cometd.js';
+import { callNote, connectBarrier, listen, type Listener, type Notification } from '../helpers/cometd.js';
 import { basic, gws, type GwsClient, type Reply } from '../helpers/gws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { quietFor } from '../helpers/wait.js';
 
 const LONG = process.env['CONCLAVE_LONG_TESTS'] === '1';
 const BASE_SEED = Number(process.env['CONCLAVE_SEED'] ?? 20261126);
@@ -88,6 +89,8 @@ interface Snoop {
   readonly user: string;
   readonly subscriptions: Record<string, boolean>;
   readonly received: Notification[];
+  /** Resolves once this client has received whatever the server had queued for it (connectBarrier). */
+  caughtUp(): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -98,6 +101,7 @@ const snoop = async (baseUrl: string, user: string): Promise<Snoop> => {
   cometd.configure({ url: `${baseUrl}/api/v2/notifications`, requestHeaders: { Authorization: basic(user) }, logLevel: 'warn' });
   const received: Notification[] = [];
   const subscriptions: Record<string, boolean> = {};
+  const caughtUp = connectBarrier(cometd, `${user} (second client)`);
   await new Promise<void>((resolve, reject) => {
     cometd.handshake((reply) => {
       if (!reply.successful) return reject(new Error(`handshake failed for ${user}: ${JSON.stringify(reply)}`));
@@ -121,7 +125,7 @@ const snoop = async (baseUrl: string, user: string): Promise<Snoop> => {
         );
     });
   });
-  return { user, subscriptions, received, disconnect: () => new Promise<void>((resolve) => cometd.disconnect(() => resolve())) };
+  return { user, subscriptions, received, caughtUp: () => caughtUp(), disconnect: () => new Promise<void>((resolve) => cometd.disconnect(() => resolve())) };
 };
 
 /** Bayeux messages POSTed raw to the CometD endpoint. */
@@ -146,7 +150,6 @@ const bayeux = async (baseUrl: string, messages: unknown[], headers: Record<stri
   return { status: response.status, body, browser };
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dnsOf = (participants: any[] | undefined): string[] => (participants ?? []).map((p) => p.phoneNumber as string).sort();
 
 const VOICE_OPS = [
@@ -252,10 +255,24 @@ describe('notification isolation (12 agents, random voice operations)', () => {
     }
   };
 
+  /**
+   * The cases after the first check what its seeded rounds produced (calls, notifications,
+   * refusals). Run without it (e.g. alone, with --test-name-pattern) they would find nothing to
+   * check and pass on nothing: they fail instead.
+   */
+  const assertDriven = () =>
+    assert.ok(
+      driven && outcomes.length === OPERATIONS * ROUNDS,
+      `the seeded rounds have not run to the end (${outcomes.length} of ${OPERATIONS * ROUNDS} operations): this case checks what the first case ("runs ${ROUNDS} seeded round(s) ...") produced; run it with that case`,
+    );
+  let driven = false;
+
   it(`runs ${ROUNDS} seeded round(s) of ${OPERATIONS} random voice operations without a 5xx`, async (t) => {
     for (let round = 0; round < ROUNDS; round++) await drive(BASE_SEED + round);
-    await Promise.all([...agents.map((a) => a.listener.settle(0, 300)), observer.settle(0, 300)]);
-    await sleep(300);
+    // Every client — the agents', the observer's and the second clients — has received all that
+    // the operations sent it (each was answered before this), so what the cases below read is complete.
+    await Promise.all([...agents.map((a) => a.listener.caughtUp()), observer.caughtUp(), ...snoops.map((s) => s.caughtUp())]);
+    driven = true;
     const accepted = outcomes.filter((o) => / -> 200 0$/.test(o)).length;
     t.diagnostic(`seed ${BASE_SEED}: ${outcomes.length} operations, ${accepted} accepted, ${allCallIds().length} calls, ${agents.reduce((n, a) => n + a.listener.received.length, 0)} notifications`);
     assert.ok(accepted > OPERATIONS * ROUNDS * 0.3, `enough operations were accepted to mean something (${accepted})`);
@@ -266,9 +283,12 @@ describe('notification isolation (12 agents, random voice operations)', () => {
   });
 
   it('every notification a user receives is about a call they are or were a party of, from their own point of view', () => {
+    assertDriven();
     const problems: string[] = [];
+    let checked = 0;
     for (const agent of agents)
       agent.listener.received.forEach((n, i) => {
+        checked++;
         const where = `${agent.dn} notification #${i} (${n.channel} ${n.data?.notificationType} ${n.data?.call?.id} ${n.data?.call?.state})`;
         if (n.channel !== '/v2/me/calls') return problems.push(`${where}: unexpected channel`);
         if (n.data.messageType !== 'CallStateChangeMessage') problems.push(`${where}: messageType ${n.data.messageType}`);
@@ -283,14 +303,20 @@ describe('notification isolation (12 agents, random voice operations)', () => {
         }
         return undefined;
       });
-    assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problems (seed ${BASE_SEED})`);
+    assert.ok(checked > 0, 'the agents received notifications to check');
+    assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problems of ${checked} notifications (seed ${BASE_SEED})`);
   });
 
   it('every party of every call heard about it; users who took part in nothing heard nothing', () => {
+    assertDriven();
     const missing: string[] = [];
-    for (const id of allCallIds()) {
+    let parties = 0;
+    const callIds = allCallIds();
+    assert.ok(callIds.length > 0, 'the rounds made calls');
+    for (const id of callIds) {
       const call = storedCall(id) as Call;
       for (const party of call.parties) {
+        parties++;
         const agent = agents.find((a) => a.dn === party.dn);
         if (!agent) {
           missing.push(`${party.dn} is a party of ${id} but is not one of the twelve agents`);
@@ -299,7 +325,8 @@ describe('notification isolation (12 agents, random voice operations)', () => {
         if (!agent.listener.received.some((n) => n.data?.call?.id === id)) missing.push(`${party.dn} received nothing about ${id} (${party.state})`);
       }
     }
-    assert.deepEqual(missing.slice(0, 20), [], `${missing.length} parties without a notification (seed ${BASE_SEED})`);
+    assert.ok(parties > 0, 'the calls have parties to check');
+    assert.deepEqual(missing.slice(0, 20), [], `${missing.length} of ${parties} parties without a notification (seed ${BASE_SEED})`);
     for (const agent of agents)
       if (agent.listener.received.length === 0)
         assert.ok(!allCallIds().some((id) => partyOf(storedCall(id) as Call, agent.dn)), `${agent.dn} took part in a call but received nothing`);
@@ -307,11 +334,14 @@ describe('notification isolation (12 agents, random voice operations)', () => {
   });
 
   it("the last notification about each call agrees with the user's final GET /api/v2/me/calls", async () => {
+    assertDriven();
     const problems: string[] = [];
+    let compared = 0;
     for (const agent of agents) {
       const calls = (await agent.client.get('/api/v2/me/calls?fields=*')).body.calls as any[];
       const last = new Map<string, any>();
       for (const n of agent.listener.received) if (n.data?.call) last.set(n.data.call.id, n.data.call);
+      compared += new Set([...calls.map((c) => c.id as string), ...last.keys()]).size;
       for (const call of calls) {
         const note = last.get(call.id);
         if (!note) problems.push(`${agent.dn} has ${call.id} (${call.state}) but never heard of it`);
@@ -322,10 +352,13 @@ describe('notification isolation (12 agents, random voice operations)', () => {
         if (!calls.some((c) => c.id === id) && note.state !== 'Released')
           problems.push(`${agent.dn}: ${id} is gone from GET but the last notification says ${note.state}`);
     }
-    assert.deepEqual(problems.slice(0, 20), [], `${problems.length} disagreements (seed ${BASE_SEED})`);
+    assert.ok(compared > 0, 'there are calls to compare (in GET or in the notifications)');
+    assert.deepEqual(problems.slice(0, 20), [], `${problems.length} disagreements of ${compared} calls compared (seed ${BASE_SEED})`);
   });
 
   it('an operation on a call the user was never on answers 404 with statusCode 6', () => {
+    assertDriven();
+    assert.ok(outsiders.length > 0, 'the rounds made operations on calls the actor was never on');
     const wrong = outsiders.filter(({ reply }) => reply.status !== 404 || reply.body?.statusCode !== 6);
     assert.deepEqual(
       wrong.map(({ what, reply }) => `${what}: ${reply.status} ${JSON.stringify(reply.body)}`),
@@ -335,7 +368,11 @@ describe('notification isolation (12 agents, random voice operations)', () => {
   });
 
   it('other channel names are refused or bring nothing extra', (t) => {
+    assertDriven();
     for (const s of snoops) t.diagnostic(`${s.user} subscriptions: ${JSON.stringify(s.subscriptions)}`);
+    // The parties' second clients are compared with notifications that exist, not with nothing.
+    const compared = snoops.reduce((n, s) => n + (agents.find((a) => a.user === s.user)?.listener.received.length ?? 0), 0);
+    assert.ok(compared > 0, "the parties with a second client received notifications to compare it with");
     for (const s of snoops) {
       const agent = agents.find((a) => a.user === s.user);
       const own = (agent?.listener.received ?? []).map((n) => `${n.channel} ${n.data?.notificationType} ${n.data?.call?.id} ${n.data?.call?.state}`);
@@ -364,8 +401,12 @@ describe('notification isolation (12 agents, random voice operations)', () => {
         assert.equal(first.body[0]?.successful, true, `the victim's first connect: ${JSON.stringify(first.body)}`);
 
         // The attacker's connect is sent (and held, if the server takes it) before the victim is called.
-        const attack = bayeux(server.url, [{ channel: '/meta/connect', connectionType: 'long-polling', clientId, id: '3' }], headers, 12_000);
-        await sleep(150);
+        // It asks to be held for 10 s, whatever the server's poll timeout: taken, it would still be
+        // held when the Ringing notification is delivered, and would carry it.
+        const attack = bayeux(server.url, [{ channel: '/meta/connect', connectionType: 'long-polling', clientId, advice: { timeout: 10_000 }, id: '3' }], headers, 12_000);
+        // Refused (as it must be), it is answered at once; taken, it is held, and a held request has
+        // no event to wait for: only a quiet period shows that it reached the server and stayed.
+        await Promise.race([attack, quietFor(150, "the attacker's connect is held (if the server takes it)")]);
         const caller = agentOf('16011');
         const dialled = await caller.client.post(`/api/v2/me/devices/${caller.deviceId}/calls`, { operationName: 'Dial', destination: { phoneNumber: VICTIM.dn } });
         assert.deepEqual(dialled.body, { statusCode: 0 });

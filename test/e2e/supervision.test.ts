@@ -21,6 +21,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
   agentTranscript,
   bringIn,
+  caughtUpAll,
   chatNotes,
   chatOp,
   chatWith,
@@ -29,7 +30,6 @@ import {
   openChatWorld,
   referenced,
   setChatState,
-  settleAll,
   startChatSession,
   transcript,
   type Agent,
@@ -97,7 +97,8 @@ describe('supervision: voice monitoring', () => {
     return reply.body.call;
   };
   const marks = (): Record<User, number> => Object.fromEntries(USERS.map((u) => [u, l[u].received.length])) as Record<User, number>;
-  const settle = () => Promise.all(USERS.map((u) => l[u].settle(0, 150)));
+  /** Every listener has caught up: what the requests so far sent them has arrived (Listener.caughtUp). */
+  const caughtUp = () => Promise.all(USERS.map((u) => l[u].caughtUp()));
   /** The first notification to `u` at or after `from` that matches. */
   const next = async (u: User, from: number, match: (n: Notification) => boolean, what: string): Promise<any> =>
     (await l[u].next((n) => l[u].received.indexOf(n) >= from && match(n), 5000, what)).data;
@@ -138,12 +139,12 @@ describe('supervision: voice monitoring', () => {
         assert.ok(reply.body.statusCode === 0 || reply.body.statusCode === 6, `cleanup: ${u} hangs up ${call.id}: ${JSON.stringify(reply.body)}`);
       }
     for (const u of USERS) assert.deepEqual(await callsOf(u), [], `cleanup: ${u} has no call left`);
-    await settle();
+    await caughtUp();
   });
 
   it('ListenIn (AllCalls) joins a conference in progress; the monitoring supervisor removes a participant like the owner', async () => {
     const callId = await conference();
-    await settle();
+    await caughtUp();
     const m = marks();
     await expectOk(startMonitoring('ListenIn'), 'super15010 listens in on 15000');
 
@@ -169,7 +170,7 @@ describe('supervision: voice monitoring', () => {
     const told = await next('agent15000', m.agent15000, callNote('ParticipantsUpdated', { id: callId }), '15000 hears that a supervisor listens in');
     assert.equal(told.call.supervisorListeningIn, true);
     assert.deepEqual(sortedDnsOf(told.call), ['15001', '15002']);
-    await settle();
+    await caughtUp();
     for (const u of ['agent15000', 'agent15001', 'agent15002'] as const) {
       const view = await callOf(u, callId);
       assert.ok(!dnsOf(view).includes('15010'), `${u} does not see the listening supervisor: ${dnsOf(view)}`);
@@ -193,7 +194,7 @@ describe('supervision: voice monitoring', () => {
     const third = await next('agent15002', r.agent15002, callNote('ParticipantsUpdated', { id: callId }), '15002 ParticipantsUpdated');
     assert.deepEqual(dnsOf(third.call), ['15000']);
     assert.equal(third.call.state, 'Established');
-    await settle();
+    await caughtUp();
     assert.deepEqual(callNotesSince('agent15000', r.agent15000).map((d) => d.notificationType), ['ParticipantsUpdated'], '15000: one notification');
     assert.deepEqual(callNotesSince('agent15001', r.agent15001).map((d) => d.notificationType), ['StatusChange'], '15001: one notification');
     assert.deepEqual(callNotesSince('agent15002', r.agent15002).map((d) => d.notificationType), ['ParticipantsUpdated'], '15002: one notification');
@@ -223,7 +224,7 @@ describe('supervision: voice monitoring', () => {
     const view = await callOf('super15010', callId);
     assert.equal(view.state, 'Released');
     assert.deepEqual(view.capabilities, []);
-    await settle();
+    await caughtUp();
     const quiet = marks();
     const before = await callOf('agent15000', callId);
     // CONTRACT: "3: forbidden for this actor on this resource (… not the conference owner and not
@@ -233,7 +234,7 @@ describe('supervision: voice monitoring', () => {
     const afterView = await callOf('agent15000', callId);
     assert.deepEqual(sortedDnsOf(afterView), ['15001', '15002'], 'nothing changed');
     assert.deepEqual({ ...afterView, duration: 0 }, { ...before, duration: 0 });
-    await settle();
+    await caughtUp();
     for (const u of USERS) assert.deepEqual(callNotesSince(u, quiet[u]), [], `${u}: a refused request sends no notification`);
   });
 
@@ -253,7 +254,7 @@ describe('supervision: voice monitoring', () => {
 
     // Another agent's call is not joined.
     const other = await twoPartyCall('agent15001', 'agent15002');
-    await settle();
+    await caughtUp();
     assert.deepEqual((await callsOf('super15010')).map((x) => x.id), [first], 'only the monitored agent\'s call');
     assert.equal((await callOf('agent15001', other)).supervisorListeningIn, false);
 
@@ -291,7 +292,7 @@ describe('supervision: voice monitoring', () => {
 
     m = marks();
     const further = await twoPartyCall('agent15000', 'agent15001');
-    await settle();
+    await caughtUp();
     assert.deepEqual(callNotesSince('super15010', m.super15010), [], 'the supervisor hears nothing of a further call');
     assert.deepEqual(await callsOf('super15010'), []);
     assert.equal((await callOf('agent15000', further)).supervisorListeningIn, false);
@@ -300,7 +301,7 @@ describe('supervision: voice monitoring', () => {
 
   it('BargeIn: the supervisor is a participant; SwitchToListenIn / SwitchToBargeIn; MuteMonitoredUser / UnmuteMonitoredUser', async () => {
     const callId = await conference();
-    await settle();
+    await caughtUp();
     let m = marks();
     await expectOk(startMonitoring('BargeIn'), 'barge in');
     const joined = await next('super15010', m.super15010, callNote('StatusChange', { id: callId, state: 'Established' }), 'the monitored call');
@@ -319,7 +320,7 @@ describe('supervision: voice monitoring', () => {
       if (u !== 'agent15000') assert.equal(view.supervisorListeningIn, false, `${u} is not the monitored agent`);
     }
 
-    await settle();
+    await caughtUp();
     m = marks();
     await expectOk(c.super15010.op(callId, 'SwitchToListenIn'), 'switch to listen in');
     for (const u of ['agent15000', 'agent15001', 'agent15002'] as const) {
@@ -331,7 +332,7 @@ describe('supervision: voice monitoring', () => {
     assert.ok(listening.capabilities.includes('SwitchToBargeIn') && !listening.capabilities.includes('SwitchToListenIn'), `${listening.capabilities}`);
 
     // Coach: still in nobody's participants, and the monitored agent is told.
-    await settle();
+    await caughtUp();
     m = marks();
     await expectOk(c.super15010.op(callId, 'SwitchToCoach'), 'switch to coach');
     const coaching = await next('super15010', m.super15010, callNote('StatusChange', { id: callId }), 'the supervisor hears the mode change');
@@ -342,7 +343,7 @@ describe('supervision: voice monitoring', () => {
       assert.equal(view.supervisorListeningIn, u === 'agent15000', `${u}'s supervisorListeningIn while coached`);
     }
 
-    await settle();
+    await caughtUp();
     m = marks();
     await expectOk(c.super15010.op(callId, 'SwitchToBargeIn'), 'switch to barge in');
     for (const u of ['agent15000', 'agent15001', 'agent15002'] as const) {
@@ -350,7 +351,7 @@ describe('supervision: voice monitoring', () => {
       assert.ok(dnsOf(seen.call).includes('15010'), `${u}: ${dnsOf(seen.call)}`);
     }
 
-    await settle();
+    await caughtUp();
     m = marks();
     await expectOk(c.super15010.op(callId, 'MuteMonitoredUser'), 'mute the monitored user');
     for (const u of ['super15010', 'agent15000'] as const) {
@@ -359,7 +360,7 @@ describe('supervision: voice monitoring', () => {
     }
     const superView = await callOf('super15010', callId);
     assert.ok(superView.capabilities.includes('UnmuteMonitoredUser') && !superView.capabilities.includes('MuteMonitoredUser'), `${superView.capabilities}`);
-    await settle();
+    await caughtUp();
     for (const u of ['agent15001', 'agent15002'] as const)
       assert.ok(!callNotesSince(u, m[u]).some((d) => d.notificationType === 'MonitoredUserMutedStateChange'), `${u} is not the monitored user`);
 
@@ -397,11 +398,11 @@ describe('supervision: voice monitoring', () => {
     const superView = await callOf('super15010', callId);
     assert.equal(superView.monitoring, true);
     assert.ok(!superView.capabilities.includes('Hold'));
-    await settle();
+    await caughtUp();
     const quiet = marks();
     await expectRefused(c.super15010.op(callId, 'Hold'), 3, 403, 'a monitoring supervisor may not Hold', /monitoring supervisor/);
     assert.equal((await callOf('super15010', callId)).state, 'Established');
-    await settle();
+    await caughtUp();
     for (const u of USERS) assert.deepEqual(callNotesSince(u, quiet[u]), [], `${u}: a refused Hold sends nothing`);
 
     await expectOk(cancelMonitoring(), 'cancel');
@@ -429,7 +430,7 @@ describe('supervision: chat intrusion', () => {
   const chatConference = async () => {
     const customer = await chatWith(w, a0);
     await bringIn(a0, a1, customer.chatId, 'Invite', 3);
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     return customer;
   };
   const intrude = (who: Agent, into: Agent, chatId: string, supervisorVisibilityMode: string) =>
@@ -456,14 +457,14 @@ describe('supervision: chat intrusion', () => {
     assert.equal(supEntry.visibility, 'All');
     assert.ok((await transcript(customer)).messages.some((m) => m.type === 'ParticipantJoined' && m.from.nickname === sup.nickname), 'the customer sees the supervisor join');
 
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     const marks = [mark(a0), mark(a1), mark(sup)];
     const reply = await chatOp(sup, chatId, 'RemoveParticipantFromConference', { targetUri: a1.uri });
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.body, OK);
 
     await nextChatNote(a1, chatId, marks[1] as number, 'StatusChange', 'LeftChat');
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     const removed = chatNotes(a1, chatId, marks[1]);
     assert.deepEqual(removed.map((n) => n.notificationType), ['ParticipantsUpdated', 'NewMessages', 'StatusChange'], 'the removed agent hears the seed order');
     assert.equal(removed[0].chat.state, 'LeftChat');
@@ -493,7 +494,7 @@ describe('supervision: chat intrusion', () => {
     const joined = await nextChatNote(sup, chatId, ms, 'StatusChange', 'Chatting');
     assert.ok(!joined.chat.capabilities.includes('RemoveParticipantFromConference'), `a monitoring supervisor may not remove: ${joined.chat.capabilities}`);
     assert.ok(joined.chat.capabilities.includes('SwitchToBargeIn') && !joined.chat.capabilities.includes('SwitchToMonitor'));
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.deepEqual(chatNotes(a0, chatId, m0), [], 'agent15000 hears nothing of the monitoring supervisor');
     assert.deepEqual(chatNotes(a1, chatId, m1), [], 'agent15001 hears nothing of the monitoring supervisor');
     for (const a of [a0, a1]) assert.ok(!nicknames(await viewOf(a, chatId)).includes(sup.nickname), `${a.user} does not list the supervisor`);
@@ -508,7 +509,7 @@ describe('supervision: chat intrusion', () => {
     referenced(await chatOp(sup, chatId, 'SendMessage', { text: 'supervisors only' }), 'the supervisor whispers');
     const own = await nextChatNote(sup, chatId, ws, 'NewMessages');
     assert.deepEqual(own.messages.map((m: any) => [m.text, m.visibility]), [['supervisors only', 'Supervisors']]);
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.deepEqual(chatNotes(a0, chatId, w0), [], 'agent15000 does not hear the whisper');
     assert.deepEqual(chatNotes(a1, chatId, w1), [], 'agent15001 does not hear the whisper');
     for (const a of [a0, a1]) assert.ok(!(await agentTranscript(a, chatId)).some((m) => m.text === 'supervisors only'), `${a.user}'s transcript`);
@@ -516,11 +517,11 @@ describe('supervision: chat intrusion', () => {
     assert.ok((await agentTranscript(sup, chatId)).some((m) => m.text === 'supervisors only' && m.visibility === 'Supervisors'));
 
     // Monitor may not remove; nothing changes.
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     const q = [mark(a0), mark(a1), mark(sup)];
     const r = await chatOp(sup, chatId, 'RemoveParticipantFromConference', { targetUri: a1.uri });
     await expectRefused(r, 3, 403, 'Monitor removes', /visible to all/);
-    await settleAll(w.agents);
+    await caughtUpAll(w.agents);
     assert.deepEqual([chatNotes(a0, chatId, q[0]), chatNotes(a1, chatId, q[1]), chatNotes(sup, chatId, q[2])], [[], [], []], 'a refusal sends nothing');
     assert.equal((await viewOf(a1, chatId)).state, 'Chatting');
 

@@ -119,12 +119,13 @@ describe('voice: concurrent RemoveParticipantFromConference', () => {
     await server?.dispose();
   });
 
-  const settleAll = () => Promise.all(Object.values(listeners).map((l) => l.settle(0, 150)));
+  /** Every listener has caught up: what the requests so far sent them has arrived (Listener.caughtUp). */
+  const caughtUpAll = () => Promise.all(Object.values(listeners).map((l) => l.caughtUp()));
 
   it('the same participant twice at once: exactly one succeeds, the other is refused, the state is consistent', async () => {
     const callId = await buildConference(parties, '15000', ['15001', '15002', '15003']);
     await assertConference(parties, callId, ['15000', '15001', '15002', '15003']);
-    await settleAll();
+    await caughtUpAll();
     const marks = Object.fromEntries(Object.entries(listeners).map(([dn, l]) => [dn, l.received.length])) as Record<Dn, number>;
 
     const replies = await Promise.all([remove(parties, '15000', callId, '15001'), remove(parties, '15000', callId, '15001')]);
@@ -152,7 +153,7 @@ describe('voice: concurrent RemoveParticipantFromConference', () => {
         5000,
         'ParticipantsUpdated',
       );
-    await settleAll();
+    await caughtUpAll();
     assert.equal(notesFor(listeners['15001'], marks['15001'], callNote('StatusChange', { id: callId, state: 'Released' })).length, 1);
     for (const dn of ['15000', '15002', '15003'] as const) {
       const updates = notesFor(listeners[dn], marks[dn], (n) => n.channel === '/v2/me/calls' && n.data.call?.id === callId);

@@ -58,8 +58,6 @@ export const openChatWorld = async (users: readonly string[], options: ServerOpt
   };
 };
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export const startChatSession = async (a: Agent) => {
   const reply = await a.client.post('/api/v2/me', { operationName: 'StartContactCenterSession', channels: ['chat'] });
   assert.deepEqual(reply.body, { statusCode: 0 }, `${a.user} starts a chat session`);
@@ -108,8 +106,12 @@ export const nextChatNote = async (a: Agent, chatId: string, from: number, notif
   return note.data;
 };
 
-/** Lets every listener go quiet (nothing new for `ms`). */
-export const settleAll = (agents: readonly Agent[], ms = 200) => Promise.all(agents.map((a) => a.listener.settle(0, ms)));
+/**
+ * Waits until every agent's listener has caught up with the server (Listener.caughtUp): every
+ * notification the requests answered so far sent them has been received, so a mark taken now
+ * starts after them, and what has not arrived was not sent.
+ */
+export const caughtUpAll = (agents: readonly Agent[]) => Promise.all(agents.map((a) => a.listener.caughtUp()));
 
 /** The agent is offered the chat (StatusChange, Invited); returns the notification's chat view. */
 export const offered = async (a: Agent, chatId: string, from = 0): Promise<any> => (await nextChatNote(a, chatId, from, 'StatusChange', 'Invited')).chat;

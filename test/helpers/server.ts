@@ -15,10 +15,16 @@ export const tempDataFile = (): { file: string; remove: () => void } => {
   return { file: join(dir, 'conclave.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 };
 
+/**
+ * A held /meta/connect is answered after `pollTimeout` (100 ms here unless a test says otherwise):
+ * a listener's `caughtUp()` barrier is a /meta/connect round trip, so it costs up to two of them.
+ */
+export const TEST_POLL_TIMEOUT_MS = 100;
+
 export const startTestServer = async (options: ServerOptions = {}): Promise<TestServer> => {
   const temp = tempDataFile();
   const dataFile = options.data ?? temp.file;
-  const server = await startServer({ pollTimeout: 5_000, ...options, data: dataFile });
+  const server = await startServer({ pollTimeout: TEST_POLL_TIMEOUT_MS, ...options, data: dataFile });
   return {
     ...server,
     dataFile,
