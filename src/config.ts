@@ -19,6 +19,8 @@ export interface ServeConfig {
   readonly csrf: boolean;
   /** Compliance rules file (YAML or JSON), or null for none. */
   readonly compliance: string | null;
+  /** How long an external number rings before answering, in ms: 0 at once, -1 never. */
+  readonly externalAnswerMs: number;
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -29,6 +31,7 @@ export const DEFAULTS: ServeConfig = {
   logLevel: 'info',
   csrf: false,
   compliance: null,
+  externalAnswerMs: 1000,
 };
 
 export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; error: string };
@@ -46,6 +49,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         'log-level': { type: 'string' },
         csrf: { type: 'boolean' },
         compliance: { type: 'string' },
+        'external-answer-ms': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -67,6 +71,11 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
     return { ok: false, error: `--log-level must be one of ${LOG_LEVELS.join(', ')}, not '${logLevel}'` };
 
+  const answerText = pick('external-answer-ms', 'CONCLAVE_EXTERNAL_ANSWER_MS') ?? String(DEFAULTS.externalAnswerMs);
+  const externalAnswerMs = /^(-1|\d+)$/.test(answerText) ? Number(answerText) : NaN;
+  if (!Number.isSafeInteger(externalAnswerMs) || externalAnswerMs > 2_147_483_647)
+    return { ok: false, error: `--external-answer-ms must be -1 (never) or a whole number of milliseconds, not '${answerText}'` };
+
   return {
     ok: true,
     config: {
@@ -76,6 +85,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
       directory: pick('directory', 'CONCLAVE_DIRECTORY') ?? null,
       logLevel: logLevel as LogLevel,
       compliance: pick('compliance', 'CONCLAVE_COMPLIANCE') ?? null,
+      externalAnswerMs,
       csrf: values['csrf'] === true || ['1', 'true', 'yes'].includes((env['CONCLAVE_CSRF'] ?? '').toLowerCase()),
     },
   };

@@ -19,6 +19,7 @@ import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createRulesSink } from './engine/compliance-rules.js';
 import type { ComplianceRule } from './domain/compliance/rules.js';
 import { createEngine, type Engine } from './engine/engine.js';
+import { createExternalAnswerer } from './engine/external-answer.js';
 import { randomIds, systemClock } from './engine/ids.js';
 import { fanOut, type Clock, type IdSource } from './engine/ports.js';
 import { createApp } from './http/app.js';
@@ -45,6 +46,8 @@ export interface ServerOptions {
   readonly csrf?: boolean;
   /** Compliance rules (from `--compliance FILE`). */
   readonly complianceRules?: readonly ComplianceRule[];
+  /** How long an external number rings before it answers by itself, in ms: 0 at once, -1 never (default 1000). */
+  readonly externalAnswerMs?: number;
 }
 
 export interface RunningServer {
@@ -79,11 +82,15 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const cloudNotifications = createCloudNotifications({ directory, now: () => clock.now() });
   const logSinkError = (error: unknown) => logger.error({ err: error }, 'an event sink failed');
   // The sinks, in order: what each recipient hears first, then what rules conclude from it.
+  // The far end of an external number answers through the engine built just below.
+  let engineRef: Engine | undefined;
+  const answerer = createExternalAnswerer(options.externalAnswerMs ?? 1000, () => engineRef as Engine, logSinkError);
   const sink = fanOut(
-    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError)],
+    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer],
     logSinkError,
   );
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
+  engineRef = engine;
 
   const app = createApp(logger);
   await registerOpenApi(app, CONCLAVE_VERSION);
@@ -111,7 +118,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     logger,
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
   });
-  await app.register(conclavePlugin({ compliance, store, auth }), { prefix: '/conclave/v1' });
+  await app.register(conclavePlugin({ compliance, store, auth, engine, directory }), { prefix: '/conclave/v1' });
   await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications }), { prefix: '/cloud' });
   cloudNotifications.attach(app.server, () => urls.base);
   const orchestrator = compliance;
@@ -144,6 +151,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     compliance: orchestrator,
     close: () =>
       (closing ??= (async () => {
+        answerer.close();
         await orchestrator.idle();
         hub.close();
         cloudNotifications.close();

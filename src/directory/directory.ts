@@ -168,6 +168,13 @@ const fromUsers = (
   };
 };
 
+/**
+ * The queues the contract's demo directory names. Queues are not served yet: a call to one is
+ * refused with a message that says so, and their DNs are never taken for external numbers.
+ */
+export const NOT_YET_SERVED_QUEUES: readonly { readonly name: string; readonly dn: string }[] = [{ name: 'support', dn: '7000' }];
+export const isNotYetServedQueue = (ref: string): boolean => NOT_YET_SERVED_QUEUES.some((q) => q.name === ref || q.dn === ref);
+
 export const COMPLIANCE_USER_NAME = 'conclave-compliance';
 
 /**

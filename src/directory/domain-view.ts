@@ -1,5 +1,5 @@
 /** The directory as the domain and the engine need it: DNs, devices, and who can take chats. */
-import type { Directory } from './directory.js';
+import { isNotYetServedQueue, type Directory } from './directory.js';
 
 export const domainDirectoryOf = (directory: Directory) => {
   const chatUser = (userId: string) => {
@@ -10,6 +10,7 @@ export const domainDirectoryOf = (directory: Directory) => {
   return {
     isKnownDn: directory.isKnownDn,
     dnCount: directory.dnCount,
+    isQueue: isNotYetServedQueue,
     byDn: directory.byDn,
     dnOfDevice: (deviceId: string) => directory.byDeviceId(deviceId)?.phoneNumber ?? undefined,
     chatUser,

@@ -10,6 +10,8 @@ import type { CustomerCredentials } from '../domain/chat/customer.js';
 import type { Chat } from '../domain/chat/model.js';
 import type { Refusal } from '../domain/refusals.js';
 import type { ParsedDialOperation, ParsedVoiceOperation } from '../domain/voice/commands.js';
+import type { ExternalAction } from '../domain/voice/external.js';
+import type { UserData } from '../domain/voice/model.js';
 
 type WithDn = Actor & { readonly dn: string };
 
@@ -34,6 +36,20 @@ export type Command =
       readonly chatId: string;
       readonly operation: ParsedIntrudeOperation;
     }
+  /** The outside world: a call from an external number ringing at an agent's DN (simulation API). */
+  | { readonly type: 'InboundCall'; readonly from: string; readonly to: string; readonly userData: UserData }
+  /**
+   * The outside world: an external party of a call answers, hangs up or sends DTMF (simulation
+   * API, and the far end answering by itself). `number` names the party; absent, the call's
+   * present external party acts.
+   */
+  | {
+      readonly type: 'ExternalParty';
+      readonly callId: string;
+      readonly number?: string;
+      readonly action: ExternalAction;
+      readonly digits?: string;
+    }
   /** The customer's side (GMS-style chat API). */
   | { readonly type: 'CustomerStart'; readonly serviceName: string; readonly params: StartChatParams }
   | { readonly type: 'CustomerSend'; readonly chatId: string; readonly creds: CustomerCredentials; readonly params: CustomerSendParams }
@@ -52,6 +68,8 @@ export interface Answers {
   ChannelOperation: object;
   ChatOperation: { readonly referenceId?: number };
   Intrude: { readonly referenceId: number };
+  InboundCall: { readonly callId: string };
+  ExternalParty: object;
   CustomerStart: { readonly chat: Chat };
   CustomerSend: { readonly chat: Chat };
   CustomerRead: { readonly chat: Chat };

@@ -4,13 +4,15 @@
  * person would — on voice as a supervisor monitoring the user's device who then removes them
  * from the monitored call; on chat by intruding with BargeIn, removing, and leaving — so the
  * policy module decides, as for anyone. Two-party calls and chats are left alone (skipped).
+ * A flag may also name an external number (a customer): that party is removed the same way, the
+ * orchestrator monitoring an agent of each conference, since an outside number has no device.
  * Flags are persisted before work starts and marked done after, so a restart resumes them; every
  * step is an audit entry.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
-import { toActor } from '../directory/directory.js';
+import { isNotYetServedQueue, toActor } from '../directory/directory.js';
 import type { Actor } from '../domain/actor.js';
 import { agentOf, chattingAgents, type Chat } from '../domain/chat/model.js';
 import type { AuditEntry, AuditOutcome, AuditStep, Flag } from '../domain/compliance/model.js';
@@ -19,7 +21,7 @@ import { MONITORING_SCHEMAS } from '../domain/agent/commands.js';
 import { CHAT_SCHEMAS, INTRUDE_SCHEMAS } from '../domain/chat/commands.js';
 import { isRefusal, refuse, type Refusal } from '../domain/refusals.js';
 import { VOICE_CALL_SCHEMAS } from '../domain/voice/commands.js';
-import { isLive, liveParties, partyOf, type Call } from '../domain/voice/model.js';
+import { isExternalShaped, isLive, liveParties, partyOf, type Call } from '../domain/voice/model.js';
 import type { Store } from '../store/port.js';
 import type { Engine, Outcome } from './engine.js';
 import type { Clock } from './ports.js';
@@ -66,6 +68,9 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
   let queue: Promise<void> = Promise.resolve();
 
   const resolveUser = (ref: string) => directory.byUserName(ref) ?? directory.byId(ref) ?? directory.byDn(ref);
+  /** An external number (a customer) flagged by its number: it is its own id, name and DN. */
+  const externalUser = (ref: string) =>
+    isExternalShaped(ref) && !isNotYetServedQueue(ref) ? { id: ref, userName: ref, phoneNumber: ref as string | null } : undefined;
 
   const audit = async (flag: Flag, step: AuditStep, outcome: AuditOutcome, extra: Partial<AuditEntry> = {}): Promise<void> => {
     const entry: AuditEntry = {
@@ -118,18 +123,37 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       await audit(flag, 'skipped', 'two-party', { interaction: call.id, interactionType: 'call', detail: 'a two-party call is left alone' });
     if (conferences.length === 0) return;
 
-    const monitored = await asMonitorOf(dn, async () => {
-      for (const { id } of conferences) {
-        const where = { interaction: id, interactionType: 'call' as const };
-        await audit(flag, 'found', 'accepted', where);
-        const removed = await withRetry(flag, where, () => removeCall(id, dn));
-        if (!isRefusal(removed)) await audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
-        else if (gone(await store.getCall(id), dn)) await audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
-        else await audit(flag, 'failed', 'error', { ...where, detail: removed.message });
-      }
-    });
-    if (isRefusal(monitored))
-      for (const call of conferences) await audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: monitored.message });
+    // A directory user is removed by monitoring their own device. An external party has none:
+    // the orchestrator monitors an agent of each conference instead (its owner where it can).
+    const byTarget = new Map<string, Call[]>();
+    const unmonitorable: Call[] = [];
+    for (const call of conferences) {
+      const target = directory.byDn(dn) ? dn : agentToMonitor(call, dn);
+      if (target === undefined) unmonitorable.push(call);
+      else byTarget.set(target, [...(byTarget.get(target) ?? []), call]);
+    }
+    for (const call of unmonitorable)
+      await audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: 'no agent of the call to monitor' });
+    for (const [target, group] of byTarget) {
+      const monitored = await asMonitorOf(target, async () => {
+        for (const { id } of group) {
+          const where = { interaction: id, interactionType: 'call' as const };
+          await audit(flag, 'found', 'accepted', where);
+          const removed = await withRetry(flag, where, () => removeCall(id, dn));
+          if (!isRefusal(removed)) await audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
+          else if (gone(await store.getCall(id), dn)) await audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
+          else await audit(flag, 'failed', 'error', { ...where, detail: removed.message });
+        }
+      });
+      if (isRefusal(monitored))
+        for (const call of group) await audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: monitored.message });
+    }
+  };
+
+  /** A live agent of the call (not `dn`, not external, not monitoring) whose device can be monitored: the owner first. */
+  const agentToMonitor = (call: Call, dn: string): string | undefined => {
+    const candidates = liveParties(call).filter((p) => p.dn !== dn && !p.external && p.dn !== actor.dn && directory.byDn(p.dn)?.deviceId);
+    return (candidates.find((p) => p.dn === call.ownerDn) ?? candidates[0])?.dn;
   };
 
   /** Monitors `dn`'s device as a supervisor for the duration of `work`, then stops. */
@@ -224,7 +248,7 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
 
   let raising: Promise<void> = Promise.resolve();
   const raise = async (request: FlagRequest, raisedBy: string): Promise<{ ok: true; flag: Flag; duplicate: boolean } | Refusal> => {
-    const user = resolveUser(request.user);
+    const user = resolveUser(request.user) ?? externalUser(request.user);
     if (!user) return refuse.notFound('user', request.user);
     const same = (await store.pendingFlags()).find((f) => f.userId === user.id && f.reason === request.reason && f.source === request.source);
     if (same) return { ok: true, flag: same, duplicate: true };

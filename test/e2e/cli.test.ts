@@ -492,7 +492,7 @@ describe('parseServeConfig', () => {
   };
 
   it('defaults as the contract says', () => {
-    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null });
+    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000 });
     assert.deepEqual(ok([]), DEFAULTS);
   });
 
@@ -509,6 +509,7 @@ describe('parseServeConfig', () => {
       logLevel: 'debug',
       csrf: true,
       compliance: 'rules.yaml',
+      externalAnswerMs: 1000,
     });
     assert.equal(ok(['--port=9001']).port, 9001);
     assert.equal(ok(['--log-level=warn']).logLevel, 'warn');
@@ -523,6 +524,7 @@ describe('parseServeConfig', () => {
       logLevel: 'error',
       csrf: true,
       compliance: '/tmp/r.yaml',
+      externalAnswerMs: 1000,
     });
   });
 
@@ -536,7 +538,16 @@ describe('parseServeConfig', () => {
       logLevel: 'trace',
       csrf: false,
       compliance: null,
+      externalAnswerMs: 1000,
     });
+  });
+
+  it('reads --external-answer-ms and CONCLAVE_EXTERNAL_ANSWER_MS (flag wins), refusing a bad one', () => {
+    assert.equal(ok(['--external-answer-ms', '0']).externalAnswerMs, 0);
+    assert.equal(ok(['--external-answer-ms=-1']).externalAnswerMs, -1);
+    assert.equal(ok([], { CONCLAVE_EXTERNAL_ANSWER_MS: '250' }).externalAnswerMs, 250);
+    assert.equal(ok(['--external-answer-ms', '5'], { CONCLAVE_EXTERNAL_ANSWER_MS: '250' }).externalAnswerMs, 5);
+    for (const bad of ['-2', 'soon', '1.5', '99999999999']) assert.match(error([`--external-answer-ms=${bad}`]), /--external-answer-ms/, bad);
   });
 
   it('a valid flag wins over an invalid variable', () => {

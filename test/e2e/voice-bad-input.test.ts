@@ -179,7 +179,7 @@ describe('voice: bad input is refused, changes nothing and notifies no one', () 
     { name: 'unknown call id', send: () => a.op(unknownCall, 'Hold'), expect: { statusCode: 6, message: new RegExp(unknownCall) } },
     { name: "another user's call (15003 was never on it)", send: () => d.op(shrunk, 'Hold'), expect: { statusCode: 6, message: /call/ } },
     // Dial.
-    { name: 'Dial to an unknown phone number', send: () => a.dial('99999'), expect: { statusCode: 10, message: /99999/ } },
+    { name: 'Dial to an unknown phone number (neither a DN nor external-number-shaped)', send: () => a.dial('99-999'), expect: { statusCode: 10, message: /99-999/ } },
     { name: 'Dial to oneself', send: () => a.dial('15000'), expect: { statusCode: 10, message: /own|yourself/i } },
     { name: 'Dial without destination', send: async () => dialOn(a, await a.deviceId(), { operationName: 'Dial' }), expect: { statusCode: 1, message: /destination/ } },
     { name: "Dial on someone else's device", send: () => dialOn(a, bDevice, { operationName: 'Dial', destination: { phoneNumber: '15002' } }), expect: { statusCode: 6, message: /device/ } },

@@ -64,6 +64,7 @@ const NOW = 1_700_000_000_000;
 // =================================================================================================
 
 const DNS = ['15000', '15001', '15002', '15003', '15004'] as const;
+const EXTERNAL = '+15550009999';
 const dnDirectory: DnDirectory = { isKnownDn: (dn) => (DNS as readonly string[]).includes(dn), dnCount: () => DNS.length };
 const voiceWorld: VoiceWorld = { directory: dnDirectory, refs: gwsRefs };
 const voiceActor = (dn: string): Actor & { dn: string } => ({
@@ -177,8 +178,9 @@ interface Attempt {
 }
 
 const bodiesFor = (op: VoiceOp): Record<string, unknown>[] => {
+  // An external number is a destination too (it rings, and never answers: nobody acts for it here).
   if (op === 'SingleStepConference' || op === 'InitiateConference')
-    return DNS.map((phoneNumber) => ({ operationName: op, destination: { phoneNumber } }));
+    return [...DNS, EXTERNAL].map((phoneNumber) => ({ operationName: op, destination: { phoneNumber } }));
   if (op === 'RemoveParticipantFromConference') return DNS.map((participant) => ({ operationName: op, participant }));
   return [{ operationName: op }];
 };
@@ -319,7 +321,12 @@ const voiceCoverage = new Map<string, number>();
 const runAttempt = (m: VoiceModel, r: VoiceReal, a: Attempt): void => {
   const listedBefore = r.capabilities(a.dn, a.callId);
   const predicted = predictVoice(m, a);
-  const possible = bodiesFor(a.op).some((body) => predictVoice(m, { ...a, body }));
+  // There is always an external number not yet on the call: possibility tries one too.
+  const onCall = m.calls.get(a.callId)?.parties ?? new Map();
+  let fresh = 0;
+  while (onCall.has(`+1555000${fresh}`)) fresh++;
+  const extra = a.op === 'SingleStepConference' || a.op === 'InitiateConference' ? [{ operationName: a.op, destination: { phoneNumber: `+1555000${fresh}` } }] : [];
+  const possible = [...bodiesFor(a.op), ...extra].some((body) => predictVoice(m, { ...a, body }));
   const decision = decideVoice(r.snapshot(a.callId), { actor: voiceActor(a.dn), callId: a.callId, operation: parseVoiceOperation(a.body) }, voiceWorld, r.env);
   const line = `${a.dn} ${JSON.stringify(a.body)} on ${a.callId} -> ${decision.ok ? 'ok' : `refused ${(decision as Refusal).statusCode}: ${(decision as Refusal).message}`}`;
   r.trace.push(line);

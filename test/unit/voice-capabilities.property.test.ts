@@ -151,6 +151,8 @@ const PROGRESSIVE_OPS: readonly VoiceCallOperation[] = [
 ];
 
 const dnArb = fc.constantFrom(...DNS);
+/** An outside number: not a directory DN, and shaped like a phone number. */
+const EXTERNAL = '+15550009999';
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('Dial' as const), from: dnArb, to: dnArb }) },
   {
@@ -212,14 +214,15 @@ const bodyFor = (world: World, op: VoiceCallOperation, step: Extract<Step, { kin
 };
 
 /**
- * Every plausible valid parameter set for an operation: each known DN as destination or as
- * participant (a superset of "every other live party"); CompleteConference, CompleteTransfer and
+ * Every plausible valid parameter set for an operation: each known DN (and an external number)
+ * as destination, each known DN as participant (a superset of "every other live party"); CompleteConference, CompleteTransfer and
  * SwapCalls without a URI and with the URI of each other call in the world; and the fixed
  * parameters (digits '12#', userData {k:'v'}, key 'k') of the rest.
  */
 const candidateBodies = (op: VoiceCallOperation, otherCallIds: readonly string[]): Record<string, unknown>[] => {
   const uris = otherCallIds.map((id) => CALL_URI_BASE + id);
-  if (DESTINATION_OPS.includes(op)) return DNS.map((phoneNumber) => ({ operationName: op, destination: { phoneNumber } }));
+  // An external number is always a destination too: it is never on a call it has not joined.
+  if (DESTINATION_OPS.includes(op)) return [...DNS, EXTERNAL].map((phoneNumber) => ({ operationName: op, destination: { phoneNumber } }));
   switch (op) {
     case 'RemoveParticipantFromConference':
       return DNS.map((participant) => ({ operationName: op, participant }));
@@ -436,7 +439,7 @@ describe('voice capabilities and call invariants (property, pure domain)', () =>
     property((world, trace) => checkCapabilities(world, trace, NON_DESTINATION_OPS), CAPABILITY_RUNS);
   });
 
-  it('capabilities list exactly the accepted operations (destination operations, every known DN tried)', () => {
+  it('capabilities list exactly the accepted operations (destination operations, every known DN and an external number tried)', () => {
     property((world, trace) => checkCapabilities(world, trace, DESTINATION_OPS), CAPABILITY_RUNS);
   });
 });
@@ -482,7 +485,7 @@ describe('voice model: replayed counterexamples', () => {
     checkEverything(world, trace);
   });
 
-  it('destination operations are not offered when every known DN is already on the call', () => {
+  it('destination operations stay offered when every known DN is on the call: an external number is still free', () => {
     const { world, trace } = replay([
       dial('15000', '15003'),
       op('15003', 'CALL1', 'Answer'),

@@ -10,6 +10,7 @@ import type { DirectoryUser } from '../../directory/directory.js';
 import type { AuditEntry } from '../../domain/compliance/model.js';
 import { AUDIT_OUTCOMES } from '../../domain/compliance/model.js';
 import { compileParams } from '../../domain/params.js';
+import { isExternalShaped } from '../../domain/voice/model.js';
 import { isRefusal, refuse, type Refusal } from '../../domain/refusals.js';
 import type { Compliance } from '../../engine/compliance.js';
 import type { FastifyInstance } from 'fastify';
@@ -97,8 +98,9 @@ export const complianceRoutes = (deps: { compliance: Compliance; store: Store; a
         let userId: string | undefined;
         if (q.user !== undefined) {
           const user = compliance.resolveUser(q.user);
-          if (!user) return reply.code(404).send(errorBody(refuse.notFound('user', q.user)));
-          userId = user.id;
+          // A flagged external number is audited under the number itself.
+          if (!user && !isExternalShaped(q.user)) return reply.code(404).send(errorBody(refuse.notFound('user', q.user)));
+          userId = user ? user.id : q.user;
         }
         const entries = (
           await store.queryAudit({

@@ -3,7 +3,7 @@ import { hasFeature, type Actor } from '../actor.js';
 import { refuse, type Refusal } from '../refusals.js';
 import type { ParsedDialOperation } from './commands.js';
 import type { Call } from './model.js';
-import type { DnDirectory, VoiceChange, VoiceEnv } from './operations.js';
+import { destinationKind, ringingParty, type DnDirectory, type VoiceChange, type VoiceEnv } from './operations.js';
 
 export const decideDial = (
   actor: Actor & { readonly dn: string },
@@ -17,17 +17,19 @@ export const decideDial = (
   const params = operation.params;
   const to = params.destination.phoneNumber;
   if (to === actor.dn) return refuse.invalidParameter('destination.phoneNumber', `is your own number (${to})`);
-  if (!directory.isKnownDn(to)) return refuse.invalidParameter('destination.phoneNumber', `'${to}' is not a known phone number`);
+  const kind = destinationKind(directory, to);
+  if (kind === undefined) return refuse.invalidParameter('destination.phoneNumber', `'${to}' is not a known phone number`);
   const call: Call = {
     id: env.newCallId(),
     connId: env.newConnId(),
     version: 0,
-    callType: 'Internal',
+    // A call to an outside number is Outbound; the far end answers by itself (engine/external-answer.ts).
+    callType: kind === 'external' ? 'Outbound' : 'Internal',
     ani: actor.dn,
     dnis: to,
     parties: [
       { dn: actor.dn, state: 'Dialing', mute: 'Off' },
-      { dn: to, state: 'Ringing', mute: 'Off' },
+      ringingParty(directory, to),
     ],
     ownerDn: null,
     parentCallId: null,

@@ -23,6 +23,8 @@ export interface Party {
   readonly monitor?: { readonly mode: MonitorMode; readonly targetDn: string };
   /** Set by the monitoring supervisor (MuteMonitoredUser): this party is muted toward the others. */
   readonly monitoredMuted?: boolean;
+  /** An outside number (a customer or any external party): no user, no device, no session. */
+  readonly external?: true;
   /** When this party was first connected, and when they left (ms). */
   readonly connectedAt?: number;
   readonly releasedAt?: number;
@@ -55,6 +57,11 @@ export interface Call {
   readonly establishedAt: number | null;
   readonly endedAt: number | null;
 }
+
+/** What an outside number looks like: 3 to 20 digits with an optional leading '+'. */
+export const EXTERNAL_NUMBER = /^\+?[0-9]{3,20}$/;
+export const isExternalShaped = (n: string): boolean => EXTERNAL_NUMBER.test(n);
+export const isExternal = (p: Party): boolean => p.external === true;
 
 /**
  * A party is *live* when it is connected (talking or on hold), as opposed to ringing or gone.

@@ -16,6 +16,7 @@ import {
   addParty,
   endCall,
   isLive,
+  isExternalShaped,
   isPresent,
   liveParties,
   partyOf,
@@ -34,7 +35,27 @@ export interface DnDirectory {
   isKnownDn(dn: string): boolean;
   /** How many DNs the directory has: whether any destination is left to add to a call. */
   dnCount(): number;
+  /** True when this names a queue, by name or DN (a queue is neither an agent nor an external number). */
+  isQueue?(ref: string): boolean;
 }
+
+/**
+ * What a destination number is: a directory DN, an external number (not a DN nor a queue DN,
+ * and external-number-shaped), or neither.
+ */
+export const destinationKind = (directory: DnDirectory, n: string): 'dn' | 'external' | undefined => {
+  if (directory.isKnownDn(n)) return 'dn';
+  if (directory.isQueue?.(n)) return undefined;
+  return isExternalShaped(n) ? 'external' : undefined;
+};
+
+/** The party a destination joins a call as: Ringing, and marked when it is an external number. */
+export const ringingParty = (directory: DnDirectory, n: string): Party => ({
+  dn: n,
+  state: 'Ringing',
+  mute: 'Off',
+  ...(destinationKind(directory, n) === 'external' ? { external: true as const } : {}),
+});
 
 export interface VoiceContext {
   readonly actor: Actor & { readonly dn: string };
@@ -107,11 +128,10 @@ const consultationPair = (ctx: VoiceContext): { parent: Call; consult: Call } | 
 };
 
 /**
- * Destination operations need someone left to call: every party on a call is a directory DN,
- * so one is free exactly when the directory has more DNs than the call has present parties.
+ * Destination operations need someone left to call. An external number is always free (there
+ * are more of them than parties on any call), so there always is one.
  */
-const someDestinationFree = (ctx: VoiceContext): string | null =>
-  ctx.directory.dnCount() > ctx.call.parties.filter(isPresent).length ? null : `every known phone number is already on call ${ctx.call.id}`;
+const someDestinationFree = (_ctx: VoiceContext): string | null => null;
 
 const noOpenConsultation = (ctx: VoiceContext): string | null => {
   if (ctx.call.callType === 'Consult') return `call ${ctx.call.id} is itself a consultation call`;
@@ -124,7 +144,7 @@ const notOnConsultation = (ctx: VoiceContext): string | null =>
 
 const checkDestination = (ctx: VoiceContext, phoneNumber: string): Refusal | null => {
   if (phoneNumber === ctx.actor.dn) return refuse.invalidParameter('destination.phoneNumber', `is your own number (${phoneNumber})`);
-  if (!ctx.directory.isKnownDn(phoneNumber))
+  if (destinationKind(ctx.directory, phoneNumber) === undefined)
     return refuse.invalidParameter('destination.phoneNumber', `'${phoneNumber}' is not a known phone number`);
   const existing = partyOf(ctx.call, phoneNumber);
   if (existing && isPresent(existing)) return refuse.invalidState(`${phoneNumber} is already on call ${ctx.call.id}`);
@@ -240,6 +260,7 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
         state: 'Established',
         mute: 'Off',
         connectedAt: env.now,
+        ...(consulted.external ? { external: true as const } : {}),
       });
       return changed(endCall(consult, env.now), { ...joined, ownerDn: ctx.actor.dn });
     },
@@ -257,7 +278,13 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
       const { parent, consult } = consultationPair(ctx) as { parent: Call; consult: Call };
       const consulted = consult.parties.find((x) => x.dn !== ctx.actor.dn && isPresent(x)) as Party;
       // Add the consulted party first so that releasing the requester never ends the call.
-      const joined = addParty(parent, { dn: consulted.dn, state: 'Established', mute: 'Off', connectedAt: env.now });
+      const joined = addParty(parent, {
+        dn: consulted.dn,
+        state: 'Established',
+        mute: 'Off',
+        connectedAt: env.now,
+        ...(consulted.external ? { external: true as const } : {}),
+      });
       const transferred = releaseParty(joined, ctx.actor.dn, env.now);
       const ownerLeft = transferred.ownerDn === ctx.actor.dn ? { ...transferred, ownerDn: null } : transferred;
       return changed(endCall(consult, env.now), ownerLeft);
@@ -270,7 +297,7 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
     apply: (ctx, p) => {
       const bad = checkDestination(ctx, p.destination.phoneNumber);
       if (bad) return bad;
-      const rung = addParty(ctx.call, { dn: p.destination.phoneNumber, state: 'Ringing', mute: 'Off' });
+      const rung = addParty(ctx.call, ringingParty(ctx.directory, p.destination.phoneNumber));
       const withData = p.userData ? setUserData(rung, p.userData) : rung;
       return changed({ ...withData, ownerDn: ctx.actor.dn });
     },
@@ -282,7 +309,7 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
     apply: (ctx, p, env) => {
       const bad = checkDestination(ctx, p.destination.phoneNumber);
       if (bad) return bad;
-      const rung = addParty(ctx.call, { dn: p.destination.phoneNumber, state: 'Ringing', mute: 'Off' });
+      const rung = addParty(ctx.call, ringingParty(ctx.directory, p.destination.phoneNumber));
       const withData = p.userData ? setUserData(rung, p.userData) : rung;
       const transferred = releaseParty(withData, ctx.actor.dn, env.now);
       return changed(transferred.ownerDn === ctx.actor.dn ? { ...transferred, ownerDn: null } : transferred);
@@ -404,7 +431,7 @@ function initiateConsultation(ctx: VoiceContext, p: DestinationParams, env: Voic
     dnis: p.destination.phoneNumber,
     parties: [
       { dn: ctx.actor.dn, state: 'Dialing', mute: 'Off' },
-      { dn: p.destination.phoneNumber, state: 'Ringing', mute: 'Off' },
+      ringingParty(ctx.directory, p.destination.phoneNumber),
     ],
     ownerDn: null,
     parentCallId: ctx.call.id,

@@ -3,6 +3,7 @@ import { nextCallFollowUps } from '../../domain/agent/monitoring.js';
 import type { AgentSession } from '../../domain/agent/model.js';
 import { isRefusal } from '../../domain/refusals.js';
 import { decideDial } from '../../domain/voice/dial.js';
+import { decideExternal, decideInbound } from '../../domain/voice/external.js';
 import { decideVoice, withMonitors } from '../../domain/voice/decide.js';
 import type { Call, Monitor } from '../../domain/voice/model.js';
 import type { VoiceEnv } from '../../domain/voice/operations.js';
@@ -70,7 +71,31 @@ export const createVoiceHandlers = (deps: HandlerDeps) => {
     },
   };
 
-  return { CallOperation: callOperation, Dial: dial };
+  const inboundCall: Handler<CommandOf<'InboundCall'>, { callId: string }> = {
+    key: (c) => ({ key: `dn:${c.to}`, kind: 'device', id: c.to }),
+    async plan(c) {
+      const decision = decideInbound(c, directory, env());
+      if (isRefusal(decision)) return decision;
+      const monitoring = await store.monitoringSessions();
+      const calls = withMonitors(decision.calls, monitorsIn(monitoring));
+      return voicePlan([], calls, monitoring, { callId: (calls[0] as Call).id });
+    },
+  };
+
+  const externalParty: Handler<CommandOf<'ExternalParty'>, object> = {
+    key: (c) => ({ key: `call:${c.callId}`, kind: 'call', id: c.callId }),
+    async plan(c) {
+      const call = await store.getCall(c.callId);
+      const decision = decideExternal(call, c, env());
+      if (isRefusal(decision)) return decision;
+      const family = await familyOf(store, call as Call);
+      const monitoring = await store.monitoringSessions();
+      const calls = withMonitors(decision.calls, monitorsIn(monitoring));
+      return voicePlan([call as Call, ...family], calls, monitoring, {}, decision.dtmf);
+    },
+  };
+
+  return { CallOperation: callOperation, Dial: dial, InboundCall: inboundCall, ExternalParty: externalParty };
 };
 
 type Plan = import('./plan.js').Plan<unknown>;

@@ -52,7 +52,8 @@ export interface CallViewInput {
   readonly related: readonly Call[];
 }
 
-const participant = (dn: string): GwsParticipant => ({ e164Number: '', formattedPhoneNumber: dn, phoneNumber: dn, digits: dn });
+/** A participant: a DN, or an external number (its e164Number is the number when it is one). */
+const participant = (dn: string): GwsParticipant => ({ e164Number: dn.startsWith('+') ? dn : '', formattedPhoneNumber: dn, phoneNumber: dn, digits: dn });
 
 /** Whole seconds the call has been connected (or ringing, before it was answered). */
 const durationSeconds = (call: Call, now: number): string =>
