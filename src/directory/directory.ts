@@ -24,6 +24,8 @@ export interface DirectoryUser {
   readonly phoneNumber: string | null;
   /** The user's one device, present exactly when the user has a phone number. */
   readonly deviceId: string | null;
+  /** Calls on the user's DN can be recorded (StartCallRecording…). */
+  readonly recording?: boolean;
 }
 
 export interface OAuthClient {
@@ -93,6 +95,7 @@ export const buildDirectory = (doc: unknown, source: string): Directory => {
       features: entry.features ?? [...FEATURES],
       phoneNumber: entry.phoneNumber ?? null,
       deviceId: entry.phoneNumber ? stableDeviceId(entry.phoneNumber) : null,
+      ...(entry.recording ? { recording: true } : {}),
     };
     for (const field of ['userName', 'phoneNumber', 'id'] as const) {
       const value = user[field];

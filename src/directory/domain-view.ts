@@ -11,6 +11,7 @@ export const domainDirectoryOf = (directory: Directory) => {
     isKnownDn: directory.isKnownDn,
     dnCount: directory.dnCount,
     isQueue: isNotYetServedQueue,
+    isRecordedDn: (dn: string) => directory.byDn(dn)?.recording === true,
     byDn: directory.byDn,
     dnOfDevice: (deviceId: string) => directory.byDeviceId(deviceId)?.phoneNumber ?? undefined,
     chatUser,

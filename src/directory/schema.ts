@@ -13,6 +13,8 @@ export const DirectoryUserEntry = Type.Object(
     phoneNumber: Type.Optional(Type.String({ pattern: '^[0-9+*#]{1,32}$' })),
     nickname: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     features: Type.Optional(Type.Array(Type.Enum(FEATURES), { uniqueItems: true })),
+    /** Calls on this user's DN can be recorded (SIP Server's `record` DN option); default false. */
+    recording: Type.Optional(Type.Boolean()),
     id: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
   },
   { additionalProperties: false },

@@ -3,7 +3,7 @@
 export const ROLES = ['ROLE_AGENT', 'ROLE_SUPERVISOR', 'ROLE_ADMIN', 'ROLE_COMPLIANCE'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const FEATURES = ['api-voice', 'api-multimedia', 'api-supervisor-monitoring'] as const;
+export const FEATURES = ['api-voice', 'api-multimedia', 'api-supervisor-monitoring', 'api-voice-recording'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export interface Actor {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildDirectory, demoDirectory, DirectoryError, loadDirectoryFile, type Directory } from '../../src/directory/directory.js';
 
-const ALL_FEATURES = ['api-voice', 'api-multimedia', 'api-supervisor-monitoring'];
+const ALL_FEATURES = ['api-voice', 'api-multimedia', 'api-supervisor-monitoring', 'api-voice-recording'];
 const HEX32 = /^[0-9a-f]{32}$/;
 
 const sorted = (xs: readonly string[]) => [...xs].sort();
@@ -109,7 +109,7 @@ describe('directory: buildDirectory', () => {
     assert.equal(d.byId(id)?.userName, 'alice');
   });
 
-  it('gives all three features when features are omitted', () => {
+  it('gives every feature when features are omitted', () => {
     const d = buildDirectory({ users: [entry()] }, 'test');
     assert.deepEqual(sorted(d.byUserName('alice')?.features ?? []), sorted(ALL_FEATURES));
   });

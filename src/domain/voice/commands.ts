@@ -30,6 +30,13 @@ const DtmfParams = Type.Object({
   operationName: Type.String(),
   digits: Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9*#A-Da-d]+$' }),
 });
+const DispositionParams = Type.Object({
+  operationName: Type.String(),
+  callUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  callUuid: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  disposition: Type.String({ minLength: 1, maxLength: 4096 }),
+  dispositionKey: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+});
 const UserDataParams = Type.Object({ operationName: Type.String(), userData: UserDataSchema });
 const DeletePairParams = Type.Object({ operationName: Type.String(), key: Type.String({ minLength: 1, maxLength: 256 }) });
 
@@ -60,6 +67,12 @@ export const VOICE_CALL_SCHEMAS = {
   SwitchToBargeIn: NoParams,
   MuteMonitoredUser: NoParams,
   UnmuteMonitoredUser: NoParams,
+  // The recording operations come last: the CallRecording samples list them after the rest.
+  StartCallRecording: NoParams,
+  PauseCallRecording: NoParams,
+  ResumeCallRecording: NoParams,
+  StopCallRecording: NoParams,
+  SetCallDisposition: DispositionParams,
 } as const;
 export type VoiceCallSchemas = typeof VOICE_CALL_SCHEMAS;
 export type VoiceCallOperation = keyof VoiceCallSchemas;

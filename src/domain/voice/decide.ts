@@ -74,7 +74,8 @@ export const whyNot = (ctx: VoiceContext, op: VoiceCallOperation): Refusal | nul
 };
 
 /** The operations this actor may perform on this call now: exactly those `decideVoice` accepts. */
-export const voiceCapabilities = (ctx: VoiceContext): VoiceCallOperation[] => VOICE_CALL_OPERATIONS.filter((op) => whyNot(ctx, op) === null);
+export const voiceCapabilities = (ctx: VoiceContext): VoiceCallOperation[] =>
+  VOICE_CALL_OPERATIONS.filter((op) => voiceOperationSpec(op).listed !== false && whyNot(ctx, op) === null);
 
 export interface VoiceRequest {
   readonly actor: Actor;

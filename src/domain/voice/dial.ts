@@ -3,7 +3,7 @@ import { hasFeature, type Actor } from '../actor.js';
 import { refuse, type Refusal } from '../refusals.js';
 import type { ParsedDialOperation } from './commands.js';
 import type { Call } from './model.js';
-import { destinationKind, ringingParty, type DnDirectory, type VoiceChange, type VoiceEnv } from './operations.js';
+import { destinationKind, ringingParty, recordingOf, type DnDirectory, type VoiceChange, type VoiceEnv } from './operations.js';
 
 export const decideDial = (
   actor: Actor & { readonly dn: string },
@@ -34,6 +34,7 @@ export const decideDial = (
     ownerDn: null,
     parentCallId: null,
     userData: params.userData ?? {},
+    ...recordingOf(directory, [actor.dn, to]),
     createdAt: env.now,
     establishedAt: null,
     endedAt: null,

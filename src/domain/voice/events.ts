@@ -10,7 +10,8 @@ export type CallNotificationType =
   | 'ParticipantsUpdated'
   | 'AttachedDataChanged'
   | 'DtmfSent'
-  | 'MonitoredUserMutedStateChange';
+  | 'MonitoredUserMutedStateChange'
+  | 'CallRecordingStateChange';
 
 export interface CallEvent {
   readonly kind: 'call';
@@ -65,6 +66,8 @@ export const callEvents = (before: Call | undefined, after: Call, related: reado
     if (!was || !before || !isPresent(was) || !isPresent(party)) continue;
     if (!sameUserData(before.userData, after.userData)) emit(party.dn, 'AttachedDataChanged');
     if (mutedKey(before, party.dn) !== mutedKey(after, party.dn)) emit(party.dn, 'MonitoredUserMutedStateChange');
+    // CallRecordingOperations: every recording change is notified as CallRecordingStateChange.
+    if (before.recordingState !== after.recordingState) emit(party.dn, 'CallRecordingStateChange');
   }
   return events;
 };

@@ -5,7 +5,7 @@
  */
 import { refuse, type Refusal } from '../refusals.js';
 import { isExternalShaped, isPresent, releaseParty, withParty, type Call, type Party, type UserData } from './model.js';
-import { destinationKind, type DnDirectory, type VoiceChange, type VoiceEnv } from './operations.js';
+import { destinationKind, recordingOf, type DnDirectory, type VoiceChange, type VoiceEnv } from './operations.js';
 
 export const EXTERNAL_ACTIONS = ['answer', 'hangup', 'dtmf'] as const;
 export type ExternalAction = (typeof EXTERNAL_ACTIONS)[number];
@@ -37,6 +37,7 @@ export const decideInbound = (request: InboundRequest, directory: DnDirectory, e
     ownerDn: null,
     parentCallId: null,
     userData: request.userData,
+    ...recordingOf(directory, [from, to]),
     createdAt: env.now,
     establishedAt: null,
     endedAt: null,

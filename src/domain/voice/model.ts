@@ -8,6 +8,7 @@ export type PartyState = (typeof PARTY_STATES)[number];
 
 export type CallType = 'Internal' | 'Inbound' | 'Outbound' | 'Consult';
 export type MuteState = 'On' | 'Off';
+export type RecordingState = 'Recording' | 'Paused' | 'Stopped';
 export type UserDataValue = string | number;
 export type UserData = Readonly<Record<string, UserDataValue>>;
 
@@ -28,6 +29,12 @@ export interface Party {
   /** When this party was first connected, and when they left (ms). */
   readonly connectedAt?: number;
   readonly releasedAt?: number;
+  /**
+   * Who this party saw on the call when they left. GWS keeps a Released call's participants as
+   * they were (CallsHangup, SingleStepTransfer, ClearCall samples): a transfer's target, added in
+   * the same change, is not among them.
+   */
+  readonly sawAtRelease?: readonly string[];
 }
 
 /** A supervisor who monitors a DN, as the domain needs to know it. */
@@ -52,6 +59,13 @@ export interface Call {
   readonly ownerDn: string | null;
   /** For a consultation call: the call it consults about. */
   readonly parentCallId: string | null;
+  /**
+   * For a consultation call: whether it was started to transfer or to conference. The held
+   * parent's capabilities differ (InitiateTransfer and InitiateConference samples).
+   */
+  readonly consultKind?: 'Transfer' | 'Conference';
+  /** Recording of the call (StartCallRecording…): absent until recording was ever started. */
+  readonly recordingState?: RecordingState;
   readonly userData: UserData;
   readonly createdAt: number;
   readonly establishedAt: number | null;
@@ -102,15 +116,20 @@ export const addParty = (call: Call, party: Party): Call =>
  * Releases one party. A call needs two present parties: when fewer remain, the rest are
  * released too and the call ends (a two-party call ends when either side hangs up).
  */
-export const releaseParty = (call: Call, dn: string, now: number): Call => {
-  const released = withParty(call, dn, { state: 'Released', releasedAt: now });
-  return realParties(released).length < 2 ? endCall(released, now) : syncMonitors(released, []);
+export const releaseParty = (call: Call, dn: string, now: number, seen: Call = call): Call => {
+  const released = withParty(call, dn, { state: 'Released', releasedAt: now, sawAtRelease: otherPresentDns(seen, dn) });
+  return realParties(released).length < 2 ? endCall(released, now, seen) : syncMonitors(released, []);
 };
 
-export const endCall = (call: Call, now: number): Call => ({
+/** Ends the call: every party still present leaves, seeing whom they saw on `seen`. */
+export const endCall = (call: Call, now: number, seen: Call = call): Call => ({
   ...call,
-  parties: call.parties.map((p) => (p.state === 'Released' ? p : { ...p, state: 'Released', releasedAt: now })),
+  parties: call.parties.map((p) =>
+    p.state === 'Released' ? p : { ...p, state: 'Released', releasedAt: now, sawAtRelease: otherPresentDns(seen, p.dn) },
+  ),
   endedAt: call.endedAt ?? now,
+  // GWS: recording "stops when the call completes".
+  ...(call.recordingState !== undefined ? { recordingState: 'Stopped' as const } : {}),
 });
 
 /**
@@ -125,7 +144,7 @@ export const syncMonitors = (call: Call, monitors: readonly Monitor[], removed: 
   let next = call;
   for (const p of call.parties)
     if (p.monitor && p.state !== 'Released' && (!real.has(p.monitor.targetDn) || removed.includes(p.dn)))
-      next = withParty(next, p.dn, { state: 'Released' });
+      next = withParty(next, p.dn, { state: 'Released', sawAtRelease: otherPresentDns(call, p.dn) });
   for (const m of monitors) {
     if (!real.has(m.targetDn) || real.has(m.supervisorDn)) continue;
     // A supervisor who left this call (Hangup, or was removed) is not pulled back in, unless

@@ -37,7 +37,17 @@ export interface DnDirectory {
   dnCount(): number;
   /** True when this names a queue, by name or DN (a queue is neither an agent nor an external number). */
   isQueue?(ref: string): boolean;
+  /** True when calls on this DN can be recorded (SIP Server's `record` option on the DN). */
+  isRecordedDn?(dn: string): boolean;
 }
+
+/**
+ * A new call is recordable when one of its DNs is: it then carries recordingState Stopped and
+ * offers StartCallRecording, as the CallResource sample shows. Other calls show neither, as the
+ * seed's and every other sample's capabilities show.
+ */
+export const recordingOf = (directory: DnDirectory, dns: readonly string[]): Pick<Call, 'recordingState'> =>
+  dns.some((dn) => directory.isRecordedDn?.(dn) === true) ? { recordingState: 'Stopped' } : {};
 
 /**
  * What a destination number is: a directory DN, an external number (not a DN nor a queue DN,
@@ -86,6 +96,11 @@ export type OperationActors = 'party' | 'monitor' | 'any';
 
 interface OperationSpec<P> {
   readonly feature: Feature;
+  /**
+   * False for an operation GWS accepts but never lists in capabilities (SetCallDisposition: no
+   * sample lists it, and it is accepted on a Released call, whose capabilities are empty).
+   */
+  readonly listed?: false;
   /** Default 'party': a monitoring supervisor may only do what says 'monitor' or 'any'. */
   readonly actors?: OperationActors;
   readonly from: readonly PartyState[];
@@ -95,6 +110,23 @@ interface OperationSpec<P> {
 }
 
 const changed = (...calls: Call[]): VoiceChange => ({ ok: true, calls });
+
+/** A recording operation: valid in the recording states `from`, moving the call to `to`. */
+function recording(from: readonly NonNullable<Call['recordingState']>[], to: NonNullable<Call['recordingState']>): OperationSpec<VoiceParams<'StartCallRecording'>> {
+  return {
+    feature: 'api-voice-recording',
+    from: ['Established'],
+    when: (ctx) => {
+      const now = ctx.call.recordingState;
+      if (now === undefined) return `call ${ctx.call.id} is not recordable (no DN on it is recorded)`;
+      return from.includes(now) ? null : `the recording of call ${ctx.call.id} is ${now}`;
+    },
+    apply: (ctx) => changed({ ...ctx.call, recordingState: to }),
+  };
+}
+
+/** The userdata key a disposition goes to when the request names none (GWS: a server option). */
+export const DEFAULT_DISPOSITION_KEY = 'DispositionCode';
 
 // ---- Shared conditions -------------------------------------------------------------------
 const ANY_PRESENT: readonly PartyState[] = ['Dialing', 'Ringing', 'Established', 'Held'];
@@ -113,15 +145,31 @@ const linkedCall = (ctx: VoiceContext): Call | undefined => {
   return undefined;
 };
 
-/** The (parent, consult) pair for Complete*: the consult's other party must have answered. */
-const consultationPair = (ctx: VoiceContext): { parent: Call; consult: Call } | string => {
+/** The consultation kind of the call's family, when the consultation says it (older calls do not). */
+const consultKindOf = (ctx: VoiceContext): Call['consultKind'] => {
+  const other = linkedCall(ctx);
+  return ctx.call.parentCallId !== null ? ctx.call.consultKind : other?.consultKind;
+};
+
+/**
+ * The (parent, consult) pair for Complete*. A transfer may be
+ * completed while the consulted party still rings (that sample lists CompleteTransfer as soon as
+ * the parent is held); a conference needs the consulted party to have answered.
+ */
+const consultationPair = (ctx: VoiceContext, kind: 'Transfer' | 'Conference'): { parent: Call; consult: Call } | string => {
   const other = linkedCall(ctx);
   if (!other) return `call ${ctx.call.id} has no consultation call to complete`;
   const [parent, consult] = ctx.call.parentCallId !== null ? [other, ctx.call] : [ctx.call, other];
+  // Only a transfer consultation is known to refuse the other completion: the InitiateTransfer
+  // sample lists CompleteTransfer without CompleteConference; the InitiateConference sample is
+  // cut off before its Complete* operations, so a conference consultation keeps offering both.
+  if (consult.consultKind === 'Transfer' && kind === 'Conference')
+    return `the consultation call ${consult.id} was started with InitiateTransfer; complete it with CompleteTransfer`;
   const mine = partyOf(parent, ctx.actor.dn);
   if (!mine || !isLive(mine)) return `you are no longer on the parent call ${parent.id}`;
   const consulted = consult.parties.find((p) => p.dn !== ctx.actor.dn && isPresent(p));
-  if (!consulted || consulted.state !== 'Established') return `the consultation call ${consult.id} has not been answered yet`;
+  const reached = consulted?.state === 'Established' || (kind === 'Transfer' && consulted?.state === 'Ringing');
+  if (!consulted || !reached) return `the consultation call ${consult.id} has not been answered yet`;
   const already = partyOf(parent, consulted.dn);
   if (already && isPresent(already)) return `${consulted.dn} is already on call ${parent.id}`;
   return { parent, consult };
@@ -223,11 +271,15 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
     feature: 'api-voice',
     from: ['Held'],
     // With a connected consultation, GWS offers SwapCalls instead: one active call at a time.
+    // During a transfer consultation it never offers Retrieve (InitiateTransfer sample: SwapCalls,
+    // no Retrieve, while the consultation still dials); during a conference one it does
+    // (InitiateConference sample) until the consultation is connected.
     when: (ctx) => {
       const other = linkedCall(ctx);
-      return other && partyOf(other, ctx.actor.dn)?.state === 'Established'
-        ? `you are connected on the linked call ${other.id}; use SwapCalls`
-        : null;
+      const mine = other && partyOf(other, ctx.actor.dn);
+      if (other && mine && isPresent(mine) && consultKindOf(ctx) === 'Transfer')
+        return `call ${ctx.call.id} has a transfer consultation ${other.id}; use SwapCalls, CompleteTransfer, or hang the consultation up`;
+      return other && mine?.state === 'Established' ? `you are connected on the linked call ${other.id}; use SwapCalls` : null;
     },
     apply: (ctx) => changed(withParty(ctx.call, ctx.actor.dn, { state: 'Established' })),
   },
@@ -235,25 +287,25 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
     feature: 'api-voice',
     from: ['Established', 'Held'],
     when: noOpenConsultation,
-    apply: (ctx, p, env) => initiateConsultation(ctx, p, env),
+    apply: (ctx, p, env) => initiateConsultation(ctx, p, env, 'Conference'),
   },
   InitiateTransfer: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
     when: noOpenConsultation,
-    apply: (ctx, p, env) => initiateConsultation(ctx, p, env),
+    apply: (ctx, p, env) => initiateConsultation(ctx, p, env, 'Transfer'),
   },
   CompleteConference: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
     when: (ctx) => {
-      const pair = consultationPair(ctx);
+      const pair = consultationPair(ctx, 'Conference');
       return typeof pair === 'string' ? pair : null;
     },
     apply: (ctx, p, env) => {
       const named = resolveOtherCallUri(ctx, p.consultCallUri, 'consultCallUri');
       if (isRefusal(named)) return named;
-      const { parent, consult } = consultationPair(ctx) as { parent: Call; consult: Call };
+      const { parent, consult } = consultationPair(ctx, 'Conference') as { parent: Call; consult: Call };
       const consulted = consult.parties.find((x) => x.dn !== ctx.actor.dn && isPresent(x)) as Party;
       const joined = addParty(withParty(parent, ctx.actor.dn, { state: 'Established' }), {
         dn: consulted.dn,
@@ -269,25 +321,28 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
     feature: 'api-voice',
     from: ['Established', 'Held'],
     when: (ctx) => {
-      const pair = consultationPair(ctx);
+      const pair = consultationPair(ctx, 'Transfer');
       return typeof pair === 'string' ? pair : null;
     },
     apply: (ctx, p, env) => {
       const named = resolveOtherCallUri(ctx, p.consultCallUri, 'consultCallUri');
       if (isRefusal(named)) return named;
-      const { parent, consult } = consultationPair(ctx) as { parent: Call; consult: Call };
+      const { parent, consult } = consultationPair(ctx, 'Transfer') as { parent: Call; consult: Call };
       const consulted = consult.parties.find((x) => x.dn !== ctx.actor.dn && isPresent(x)) as Party;
-      // Add the consulted party first so that releasing the requester never ends the call.
+      // Add the consulted party first so that releasing the requester never ends the call; one
+      // still ringing goes on ringing on the parent call.
       const joined = addParty(parent, {
         dn: consulted.dn,
-        state: 'Established',
+        state: consulted.state === 'Ringing' ? 'Ringing' : 'Established',
         mute: 'Off',
-        connectedAt: env.now,
+        ...(consulted.state === 'Ringing' ? {} : { connectedAt: env.now }),
         ...(consulted.external ? { external: true as const } : {}),
       });
-      const transferred = releaseParty(joined, ctx.actor.dn, env.now);
+      // The requester saw the parent as it was: the consulted party is not among them (sample).
+      const transferred = releaseParty(joined, ctx.actor.dn, env.now, parent);
       const ownerLeft = transferred.ownerDn === ctx.actor.dn ? { ...transferred, ownerDn: null } : transferred;
-      return changed(endCall(consult, env.now), ownerLeft);
+      // CompleteTransfer page: "the original call is released", then "the consult call is released as well".
+      return changed(ownerLeft, endCall(consult, env.now));
     },
   },
   SingleStepConference: {
@@ -311,24 +366,30 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
       if (bad) return bad;
       const rung = addParty(ctx.call, ringingParty(ctx.directory, p.destination.phoneNumber));
       const withData = p.userData ? setUserData(rung, p.userData) : rung;
-      const transferred = releaseParty(withData, ctx.actor.dn, env.now);
+      // SingleStepTransfer sample: the Released call lists the original party, not the target.
+      const transferred = releaseParty(withData, ctx.actor.dn, env.now, ctx.call);
       return changed(transferred.ownerDn === ctx.actor.dn ? { ...transferred, ownerDn: null } : transferred);
     },
   },
   SwapCalls: {
     feature: 'api-voice',
     from: ['Established', 'Held'],
+    // The InitiateTransfer sample offers SwapCalls on the held parent while the transfer
+    // consultation still dials: swapping then holds the dialing side (it is held when answered).
     when: (ctx) => {
       const other = linkedCall(ctx);
       const mine = other && partyOf(other, ctx.actor.dn);
       const wanted = ctx.self.state === 'Established' ? 'Held' : 'Established';
-      return mine && mine.state === wanted ? null : `you have no ${wanted.toLowerCase()} call linked to call ${ctx.call.id} to swap with`;
+      const dialingTransfer = ctx.self.state === 'Held' && mine?.state === 'Dialing' && consultKindOf(ctx) === 'Transfer';
+      return (mine && mine.state === wanted) || dialingTransfer
+        ? null
+        : `you have no ${wanted.toLowerCase()} call linked to call ${ctx.call.id} to swap with`;
     },
     apply: (ctx, p) => {
       const named = resolveOtherCallUri(ctx, p.otherCallUri, 'otherCallUri');
       if (isRefusal(named)) return named;
       const other = linkedCall(ctx) as Call;
-      const flip = (s: PartyState): PartyState => (s === 'Held' ? 'Established' : 'Held');
+      const flip = (s: PartyState): PartyState => (s === 'Held' ? 'Established' : 'Held'); // Dialing → Held
       const otherMine = partyOf(other, ctx.actor.dn) as Party;
       return changed(
         withParty(ctx.call, ctx.actor.dn, { state: flip(ctx.self.state) }),
@@ -392,6 +453,25 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
   SwitchToBargeIn: switchTo('BargeIn'),
   MuteMonitoredUser: muteMonitored(true),
   UnmuteMonitoredUser: muteMonitored(false),
+  StartCallRecording: recording(['Stopped'], 'Recording'),
+  PauseCallRecording: recording(['Recording'], 'Paused'),
+  ResumeCallRecording: recording(['Paused'], 'Recording'),
+  StopCallRecording: recording(['Recording', 'Paused'], 'Stopped'),
+  SetCallDisposition: {
+    feature: 'api-voice',
+    listed: false,
+    // SetCallDisposition page: on an active call it updates the user data; on a released call
+    // GWS only tells reporting (EventUserEvent), and no notification follows.
+    from: [...ANY_PRESENT, 'Released'],
+    apply: (ctx, p) => {
+      if (p.callUuid !== undefined && p.callUuid !== ctx.call.id)
+        return refuse.invalidParameter('callUuid', `'${p.callUuid}' is not the call ${ctx.call.id} this request is posted on`);
+      if (p.callUri !== undefined && ctx.callIdOf(p.callUri) !== ctx.call.id)
+        return refuse.invalidParameter('callUri', `'${p.callUri}' does not name the call ${ctx.call.id} this request is posted on`);
+      if (ctx.self.state === 'Released' || ctx.call.endedAt !== null) return changed();
+      return changed(setUserData(ctx.call, { [p.dispositionKey ?? DEFAULT_DISPOSITION_KEY]: p.disposition }));
+    },
+  },
   AttachUserData: {
     feature: 'api-voice',
     from: ANY_PRESENT,
@@ -419,7 +499,7 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
   },
 };
 
-function initiateConsultation(ctx: VoiceContext, p: DestinationParams, env: VoiceEnv): VoiceChange | Refusal {
+function initiateConsultation(ctx: VoiceContext, p: DestinationParams, env: VoiceEnv, kind: 'Transfer' | 'Conference'): VoiceChange | Refusal {
   const bad = checkDestination(ctx, p.destination.phoneNumber);
   if (bad) return bad;
   const consult: Call = {
@@ -435,6 +515,8 @@ function initiateConsultation(ctx: VoiceContext, p: DestinationParams, env: Voic
     ],
     ownerDn: null,
     parentCallId: ctx.call.id,
+    consultKind: kind,
+    ...recordingOf(ctx.directory, [ctx.actor.dn, p.destination.phoneNumber]),
     userData: { ...ctx.call.userData, ...(p.userData ?? {}) },
     createdAt: env.now,
     establishedAt: null,
@@ -444,6 +526,9 @@ function initiateConsultation(ctx: VoiceContext, p: DestinationParams, env: Voic
 }
 
 export const voiceOperations = specs;
+
+/** Whether GWS lists the operation in capabilities when it is accepted (all but SetCallDisposition). */
+export const isListedVoiceOperation = (op: VoiceCallOperation): boolean => specs[op].listed !== false;
 
 /**
  * The spec of one operation, typed by its name. TypeScript cannot follow a mapped type through a

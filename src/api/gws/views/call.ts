@@ -31,6 +31,8 @@ export interface GwsCall {
   capabilities: string[];
   duration: string;
   mute: 'On' | 'Off';
+  /** Only on a recordable call (CallResource sample). */
+  recordingState?: NonNullable<Call['recordingState']>;
   supervisorListeningIn: boolean;
   monitoredUserMuted: boolean;
   monitoring: boolean;
@@ -71,13 +73,15 @@ export const callView = (input: CallViewInput): GwsCall => {
     callUuid: call.id,
     connId: call.connId,
     deviceUri: viewer.deviceId ? deviceUri(urls, viewer.deviceId) : '',
-    // A party who has left sees no one: the call is over for them.
-    participants: state === 'Released' ? [] : otherPresentDns(call, dn).map(participant),
+    // A party who has left sees whom they saw when they left, as GWS's Released samples show.
+    participants: (state === 'Released' ? (self?.sawAtRelease ?? []) : otherPresentDns(call, dn)).map(participant),
     dnis: call.dnis,
     callType: call.callType,
     capabilities: isRefusal(ctx) ? [] : voiceCapabilities(ctx),
     duration: durationSeconds(call, input.now),
     mute: self?.mute ?? 'Off',
+    // Between mute and supervisorListeningIn, as the CallRecording samples place it.
+    ...(call.recordingState !== undefined ? { recordingState: call.recordingState } : {}),
     // A listening or coaching supervisor is nobody's participant, but the agent is told.
     supervisorListeningIn: call.parties.some((p) => isPresent(p) && p.monitor?.targetDn === dn && p.monitor.mode !== 'BargeIn'),
     monitoredUserMuted: (self?.monitor ? partyOf(call, self.monitor.targetDn) : self)?.monitoredMuted ?? false,
