@@ -13,6 +13,8 @@ import type { Urls } from './api/gws/views/urls.js';
 import { domainDirectoryOf } from './directory/domain-view.js';
 import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory } from './directory/directory.js';
 import { conclavePlugin } from './api/conclave/plugin.js';
+import { consoleStatic } from './api/conclave/console-static.js';
+import { createConsoleStream } from './api/conclave/event-stream.js';
 import { cloudPlugin } from './api/cloud/routes.js';
 import { createCloudNotifications } from './api/cloud/notifications.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
@@ -85,8 +87,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   // The far end of an external number answers through the engine built just below.
   let engineRef: Engine | undefined;
   const answerer = createExternalAnswerer(options.externalAnswerMs ?? 1000, () => engineRef as Engine, logSinkError);
+  // The console's admin event stream (/conclave/v1/events) hears every batch too.
+  const consoleStream = createConsoleStream(directory);
   const sink = fanOut(
-    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer],
+    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer, consoleStream.sink],
     logSinkError,
   );
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
@@ -117,8 +121,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     clock,
     logger,
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
+    onChange: consoleStream.complianceChanged,
   });
-  await app.register(conclavePlugin({ compliance, store, auth, engine, directory }), { prefix: '/conclave/v1' });
+  await app.register(conclavePlugin({ compliance, store, auth, engine, directory, stream: consoleStream, csrf: options.csrf ?? false }), { prefix: '/conclave/v1' });
+  await app.register(consoleStatic());
   await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications }), { prefix: '/cloud' });
   cloudNotifications.attach(app.server, () => urls.base);
   const orchestrator = compliance;
@@ -155,6 +161,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
         await orchestrator.idle();
         hub.close();
         cloudNotifications.close();
+        consoleStream.close();
         // Let the answers to held polls leave before the sockets are closed.
         await new Promise((resolve) => setTimeout(resolve, 50));
         await app.close();

@@ -34,6 +34,11 @@ export interface ComplianceDeps {
   readonly logger: Logger;
   /** The orchestrator's own directory user (a supervisor with a device). */
   readonly self: DirectoryUser;
+  /**
+   * Told after each audit entry is stored and after a flag is marked done (the console's event
+   * stream): flags and the audit are not engine events, so no sink would otherwise hear of them.
+   */
+  readonly onChange?: (change: { readonly flag: Flag; readonly entry?: AuditEntry }) => void;
 }
 
 export interface FlagRequest {
@@ -67,6 +72,15 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
   const actor = toActor(deps.self) as Actor & { dn: string };
   let queue: Promise<void> = Promise.resolve();
 
+  /** A listener that throws must not stop an ejection. */
+  const tell = (change: { flag: Flag; entry?: AuditEntry }) => {
+    try {
+      deps.onChange?.(change);
+    } catch (error) {
+      logger.error({ err: error }, 'a compliance change listener failed');
+    }
+  };
+
   const resolveUser = (ref: string) => directory.byUserName(ref) ?? directory.byId(ref) ?? directory.byDn(ref);
   /** An external number (a customer) flagged by its number: it is its own id, name and DN. */
   const externalUser = (ref: string) =>
@@ -88,6 +102,7 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       ...extra,
     };
     await store.appendAudit(entry);
+    tell({ flag, entry });
   };
 
   /** Runs an engine command, retrying transient refusals with backoff (each retry audited). */
@@ -227,7 +242,10 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       logger.error({ err: error, flagId: flag.id }, 'compliance ejection failed');
       await audit(flag, 'failed', 'error', { detail: (error as Error).message }).catch(() => undefined);
     } finally {
-      await store.saveFlag({ ...flag, status: 'done' }).catch((error: unknown) => logger.error({ err: error, flagId: flag.id }, 'could not mark the flag done'));
+      await store
+        .saveFlag({ ...flag, status: 'done' })
+        .then(() => tell({ flag: { ...flag, status: 'done' } }))
+        .catch((error: unknown) => logger.error({ err: error, flagId: flag.id }, 'could not mark the flag done'));
     }
   };
 
@@ -290,7 +308,13 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     removeFromCall: (callId, dn) =>
       enqueue(async () => {
         let outcome: Outcome = refuse.internal('not run');
-        const monitored = await asMonitorOf(dn, async () => {
+        // An external number has no device to monitor: monitor an agent of the call instead, as a flag does.
+        const external = directory.byDn(dn) === undefined;
+        const call = external ? await store.getCall(callId) : undefined;
+        if (external && call === undefined) return refuse.notFound('call', callId);
+        const target = call ? agentToMonitor(call, dn) : dn;
+        if (target === undefined) return refuse.invalidState(`no agent of call ${callId} can be monitored to remove ${dn}`);
+        const monitored = await asMonitorOf(target, async () => {
           outcome = await removeCall(callId, dn);
         });
         return isRefusal(monitored) ? monitored : outcome;

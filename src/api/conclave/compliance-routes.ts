@@ -43,7 +43,7 @@ const parseTime = (name: string, text: string | undefined): number | undefined |
   return Number.isFinite(ms) ? ms : refuse.invalidParameter(name, `'${text}' is not a time (epoch milliseconds or ISO-8601)`);
 };
 
-const entryView = (e: AuditEntry) => ({
+export const entryView = (e: AuditEntry) => ({
   time: new Date(e.time).toISOString(),
   flagId: e.flagId,
   interaction: e.interaction,

@@ -12,6 +12,8 @@ import { complianceRoutes } from './compliance-routes.js';
 import { simRoutes } from './sim-routes.js';
 import type { Directory } from '../../directory/directory.js';
 import type { Engine } from '../../engine/engine.js';
+import { consoleRoutes } from './console-routes.js';
+import type { ConsoleStream } from './event-stream.js';
 
 export interface ConclaveDeps {
   readonly compliance: Compliance;
@@ -19,6 +21,9 @@ export interface ConclaveDeps {
   readonly auth: Authenticator;
   readonly engine: Engine;
   readonly directory: Directory;
+  /** The console's event stream (GET /conclave/v1/events). */
+  readonly stream: ConsoleStream;
+  readonly csrf: boolean;
 }
 
 export const conclavePlugin = (deps: ConclaveDeps) => async (app: FastifyInstance) => {
@@ -26,4 +31,5 @@ export const conclavePlugin = (deps: ConclaveDeps) => async (app: FastifyInstanc
   app.setNotFoundHandler(gwsNotFoundHandler);
   await app.register(complianceRoutes(deps));
   await app.register(simRoutes(deps));
+  await app.register(consoleRoutes(deps));
 };
