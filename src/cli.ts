@@ -9,7 +9,7 @@ import { runComply } from './comply/run.js';
 import { RulesError, type ComplianceRule } from './domain/compliance/rules.js';
 import { loadRulesFile } from './rules-file.js';
 
-const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml] [--external-answer-ms MS]`;
+const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:|postgres://USER:PASSWORD@HOST:PORT/DATABASE] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml] [--external-answer-ms MS]`;
 
 const die = (reason: string, code = 2): never => {
   process.stderr.write(`conclave: ${reason}\n`);

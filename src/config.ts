@@ -10,7 +10,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface ServeConfig {
   readonly host: string;
   readonly port: number;
-  /** SQLite file path, or ':memory:'. */
+  /** SQLite file path, ':memory:', or a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL. */
   readonly data: string;
   /** Directory file path, or null for the built-in demo directory. */
   readonly directory: string | null;

@@ -31,12 +31,13 @@ const CONCLAVE_VERSION = '0.2.0';
 import { createCometdHub } from './notify/cometd-hub.js';
 import { createGwsNotifier } from './notify/gws-notifier.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { isPostgresUrl, openPostgresStore } from './store/postgres.js';
 import type { Store } from './store/port.js';
 
 export interface ServerOptions {
   readonly host?: string;
   readonly port?: number;
-  /** SQLite file path or ':memory:'. */
+  /** SQLite file path, ':memory:', or a postgres:// URL (a cluster node: docs/cluster.md). */
   readonly data?: string;
   readonly directory?: Directory;
   readonly logger?: Logger;
@@ -67,7 +68,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? pino({ level: 'silent' });
   const directory = withComplianceUser(options.directory ?? demoDirectory());
   const clock = options.clock ?? systemClock;
-  const store = openSqliteStore(options.data ?? ':memory:');
+  const data = options.data ?? ':memory:';
+  const postgres = isPostgresUrl(data) ? await openPostgresStore(data) : undefined;
+  const store = postgres?.store ?? openSqliteStore(data);
   const urls: { base: string } = { base: '' } satisfies Urls;
   const auth = createAuthenticator(directory);
   const hub = createCometdHub({

@@ -1,8 +1,9 @@
 /**
  * Store conformance: one table of cases (CASES) run against every adapter of the storage port
- * (ADAPTERS: memory, SQLite on a temp file; another adapter joins by adding one line there), then
- * what only a file store can show — two connections racing on one file, durability across
- * close + reopen, and refusing a file written by a newer schema.
+ * (ADAPTERS: memory, SQLite on a temp file, PostgreSQL on a real server started by the test —
+ * test/helpers/postgres.ts; another adapter joins by adding one line there), then what only a
+ * shared store can show — two connections (nodes) racing on one file or database, durability
+ * across close + reopen, and refusing data written by a newer schema.
  *
  * The suite cannot pass vacuously: PORT_METHODS must name exactly the methods of `Store` (the
  * compiler checks it), each adapter must expose exactly those, and after its cases each adapter's
@@ -19,6 +20,9 @@ import { createMemoryStore } from '../../src/store/memory.js';
 import { VersionConflict, type Store } from '../../src/store/port.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { tempDataFile } from '../helpers/server.js';
+import pg from 'pg';
+import { openPostgresStore, POSTGRES_SCHEMA_VERSION, redacted } from '../../src/store/postgres.js';
+import { postgresStoreAdapter as postgresAdapter, sharedPostgres } from '../helpers/postgres.js';
 
 // ---- Fixtures ------------------------------------------------------------------------------------
 const T0 = 1_700_000_000_000;
@@ -195,8 +199,10 @@ const recording = (store: Store, exercised: Set<PortMethod>): Store =>
   ) as unknown as Store;
 
 // ---- The adapters ------------------------------------------------------------------------------
-interface Adapter {
+export interface Adapter {
   readonly name: string;
+  /** Why this adapter cannot run here (its cases skip with this diagnostic), if it cannot. */
+  readonly unavailable?: () => Promise<string | undefined>;
   /** A fresh, empty store, and how to remove whatever it leaves behind once closed. */
   open(): Promise<{ readonly store: Store; readonly dispose: () => Promise<void> | void }>;
 }
@@ -212,7 +218,7 @@ const sqliteAdapter: Adapter = {
 };
 
 /** Every adapter the conformance cases run against: a new adapter joins with one line here. */
-const ADAPTERS: readonly Adapter[] = [memoryAdapter, sqliteAdapter];
+const ADAPTERS: readonly Adapter[] = [memoryAdapter, sqliteAdapter, postgresAdapter];
 
 // ---- The conformance cases -------------------------------------------------------------------
 interface Case {
@@ -638,9 +644,14 @@ const CASES: readonly Case[] = [
 ];
 
 for (const adapter of ADAPTERS) {
-  describe(`store conformance: ${adapter.name}`, () => {
+  describe(`store conformance: ${adapter.name}`, async () => {
     const exercised = new Set<PortMethod>();
     let started = 0;
+    const skip = (await adapter.unavailable?.()) ?? false;
+    if (skip) {
+      it(`skipped: ${skip}`, { skip });
+      return;
+    }
 
     it('implements exactly the methods of the port', async () => {
       const { store, dispose } = await adapter.open();
@@ -793,5 +804,100 @@ describe('store: SQLite file behaviour', () => {
     const store = openSqliteStore(freshFile());
     await store.close();
     assert.equal(await store.ping(), false);
+  });
+});
+
+// ---- PostgreSQL only -----------------------------------------------------------------------------
+describe('store: PostgreSQL behaviour (two nodes on one database)', async () => {
+  const server = await sharedPostgres();
+  if ('reason' in server) {
+    it(`skipped: no PostgreSQL: ${server.reason}`, { skip: server.reason });
+    return;
+  }
+  const opened: Store[] = [];
+  const open = async (url: string): Promise<Store> => {
+    const { store } = await openPostgresStore(url, { max: 4 });
+    opened.push(store);
+    return store;
+  };
+  after(async () => {
+    for (const store of opened) await store.close();
+  });
+
+  it('two nodes starting at once on an empty database migrate it once, and both work', async () => {
+    const url = await server.createDatabase();
+    const [one, two] = await Promise.all([open(url), open(url)]);
+    await one.commit({ calls: [newCall('C1', { '15000': 'Dialing', '15001': 'Ringing' })] });
+    assert.equal((await two.getCall('C1'))?.version, 1);
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    try {
+      assert.deepEqual((await raw.query('SELECT version FROM schema_version')).rows, [{ version: POSTGRES_SCHEMA_VERSION }], 'one row, the current schema');
+    } finally {
+      await raw.end();
+    }
+  });
+
+  it('two nodes racing on one call: both load version 1, the first commit wins, the second gets VersionConflict', async () => {
+    const url = await server.createDatabase();
+    const one = await open(url);
+    const two = await open(url);
+    await one.commit({ calls: [newCall('C1', { '15000': 'Established', '15001': 'Established', '15002': 'Established' })] });
+    const a = (await one.getCall('C1')) as Call;
+    const b = (await two.getCall('C1')) as Call;
+    // Both at once: the row lock makes the second UPDATE re-check `version = 1` after the first commits.
+    const results = await Promise.allSettled([
+      one.commit({ calls: [withStates(a, { '15001': 'Released' })] }),
+      two.commit({ calls: [withStates(b, { '15002': 'Released' })] }),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one wins');
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(lost.reason instanceof VersionConflict, String(lost.reason));
+    const seen = (await two.getCall('C1')) as Call;
+    assert.equal(seen.version, 2);
+    assert.equal(seen.parties.filter((p) => p.state === 'Released').length, 1, "only the winner's removal");
+    assert.deepEqual(sorted(seen.parties.filter((p) => p.state !== 'Released').map((p) => p.dn)).length, 2);
+  });
+
+  it('two nodes racing to insert the same new call, chat and session: one wins each', async () => {
+    const url = await server.createDatabase();
+    const one = await open(url);
+    const two = await open(url);
+    const results = await Promise.allSettled([
+      one.commit({ calls: [newCall('C1', { '15000': 'Dialing', '15001': 'Ringing' })], chats: [newChat('H1', {})], agentSessions: [newSession('U1')] }),
+      two.commit({ calls: [newCall('C1', { '15002': 'Dialing', '15003': 'Ringing' })], chats: [newChat('H1', {})], agentSessions: [newSession('U1')] }),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    assert.ok((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason instanceof VersionConflict);
+    assert.equal((await one.getCall('C1'))?.version, 1);
+    assert.equal((await one.liveCallIds()).length, 1);
+  });
+
+  it('refuses a database migrated by a newer Conclave with a clear error, leaving it alone', async () => {
+    const url = await server.createDatabase();
+    const seeded = await open(url);
+    await commitCall(seeded, newCall('C1', { '15000': 'Dialing', '15001': 'Ringing' }));
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    try {
+      await raw.query('UPDATE schema_version SET version = 99');
+      await assert.rejects(openPostgresStore(url), (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.match(error.message, /newer/i);
+        assert.match(error.message, /99/, 'names the schema version it found');
+        return true;
+      });
+      assert.deepEqual((await raw.query('SELECT version FROM schema_version')).rows, [{ version: 99 }], 'not downgraded');
+      assert.equal((await raw.query('SELECT count(*)::int AS n FROM calls')).rows[0].n, 1, 'the data is untouched');
+    } finally {
+      await raw.end();
+    }
+  });
+
+  it('answers ping false after close, and names no password in errors', async () => {
+    const store = await open(await server.createDatabase());
+    await store.close();
+    assert.equal(await store.ping(), false);
+    assert.equal(redacted('postgres://u:secret@h:5432/d'), 'postgres://u:***@h:5432/d');
   });
 });
