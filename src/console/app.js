@@ -184,7 +184,7 @@ const Party = ({ call, party, canAct, act, hangupNumber }) => {
     <span class=${`state s-${party.state}`}>${STATE_WORDS[party.state] || party.state}</span>
     <span class="tags">
       ${party.number === call.ownerDn ? html`<span class="tag owner">owner</span>` : null}
-      ${party.external ? html`<span class="tag external">external</span>` : html`<span class="tag">agent</span>`}
+      ${party.external ? html`<span class="tag external">external</span>` : html`<span class="tag">${party.monitoring ? 'supervisor' : 'agent'}</span>`}
       ${party.monitors ? html`<span class="tag monitor">monitors ${party.monitors.targetDn} (${party.monitors.mode})</span>` : null}
     </span>
     ${canAct && (removable || party.number === hangupNumber)
