@@ -181,7 +181,7 @@ describe('each dialect publishes its OpenAPI document', () => {
     const remove = bodies.find((b) => b.title === 'RemoveParticipantFromConference');
     assert.ok(remove, 'RemoveParticipantFromConference has a body schema');
     assert.ok(remove.required?.includes('participant'));
-    assert.equal(bodies.length, 25);
+    assert.equal(bodies.length, 26);
   });
 });
 

@@ -47,6 +47,7 @@ export const VOICE_CALL_SCHEMAS = {
   DeleteUserData: NoParams,
   Hangup: NoParams,
   Answer: NoParams,
+  Reject: NoParams,
   Retrieve: NoParams,
   CompleteConference: CompleteParams,
   CompleteTransfer: CompleteParams,
