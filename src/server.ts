@@ -22,6 +22,7 @@ import { createRulesSink } from './engine/compliance-rules.js';
 import type { ComplianceRule } from './domain/compliance/rules.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createExternalAnswerer } from './engine/external-answer.js';
+import { createRoutingTimers } from './engine/routing-timers.js';
 import { randomIds, systemClock } from './engine/ids.js';
 import { fanOut, type Clock, type IdSource } from './engine/ports.js';
 import { createApp } from './http/app.js';
@@ -90,10 +91,17 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   // The far end of an external number answers through the engine built just below.
   let engineRef: Engine | undefined;
   const answerer = createExternalAnswerer(options.externalAnswerMs ?? 1000, () => engineRef as Engine, logSinkError);
+  // Queue routing's ring timeouts and wrap-up ends, also through the engine.
+  const routingTimers = createRoutingTimers({
+    engine: () => engineRef as Engine,
+    ringTimeoutS: (queue) => directory.queueOf(queue)?.ringTimeoutS,
+    now: () => clock.now(),
+    onError: logSinkError,
+  });
   // The console's admin event stream (/conclave/v1/events) hears every batch too.
   const consoleStream = createConsoleStream(directory);
   const sink = fanOut(
-    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer, consoleStream.sink],
+    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer, routingTimers, consoleStream.sink],
     logSinkError,
   );
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
@@ -161,6 +169,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     close: () =>
       (closing ??= (async () => {
         answerer.close();
+        routingTimers.close();
         await orchestrator.idle();
         hub.close();
         cloudNotifications.close();

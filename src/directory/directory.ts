@@ -28,6 +28,16 @@ export interface DirectoryUser {
   readonly recording?: boolean;
 }
 
+/** A voice queue as the directory file defines it, with its members' user ids. */
+export interface Queue {
+  readonly name: string;
+  readonly dn: string;
+  /** Member user ids, in the file's order. */
+  readonly members: readonly string[];
+  readonly ringTimeoutS: number;
+  readonly wrapUpS: number;
+}
+
 export interface OAuthClient {
   readonly clientId: string;
   readonly roles: readonly Role[];
@@ -44,6 +54,9 @@ export interface Directory {
   byDeviceId(deviceId: string): DirectoryUser | undefined;
   isKnownDn(dn: string): boolean;
   dnCount(): number;
+  readonly queues: readonly Queue[];
+  /** The queue with this name or DN, or undefined. */
+  queueOf(ref: string): Queue | undefined;
   /** The user whose user name and password these are, or undefined. Constant-time compare. */
   authenticate(userName: string, password: string): DirectoryUser | undefined;
   /** This directory plus a user who cannot log in (a system actor, such as the compliance orchestrator). */
@@ -112,7 +125,34 @@ export const buildDirectory = (doc: unknown, source: string): Directory => {
     if (clients.has(c.clientId)) throw new DirectoryError(`${source}: clients[${i}]: field 'clientId' value '${c.clientId}' is already used`);
     clients.set(c.clientId, { client: { clientId: c.clientId, roles: c.roles }, secret: c.clientSecret });
   });
-  return fromUsers(users, new Map(file.users.map((e) => [e.userName, e.password])), clients);
+  const queues = buildQueues(file, users, source);
+  return fromUsers(users, new Map(file.users.map((e) => [e.userName, e.password])), clients, queues);
+};
+
+/** The file's queues, refused with the entry and field named when a DN or member does not fit. */
+const buildQueues = (file: DirectoryFile, users: readonly DirectoryUser[], source: string): Queue[] => {
+  const byName = new Map(users.map((u) => [u.userName, u]));
+  const userDns = new Map(users.flatMap((u) => (u.phoneNumber ? [[u.phoneNumber, u.userName] as const] : [])));
+  const names = new Map<string, number>();
+  const dns = new Map<string, number>();
+  return (file.queues ?? []).map((q, i) => {
+    const at = `${source}: queues[${i}] (${q.name})`;
+    if (names.has(q.name)) throw new DirectoryError(`${at}: field 'name' value '${q.name}' is already used by queues[${names.get(q.name)}]`);
+    const user = userDns.get(q.dn);
+    if (user !== undefined) throw new DirectoryError(`${at}: field 'dn' value '${q.dn}' is already the phoneNumber of user ${user}`);
+    if (dns.has(q.dn)) throw new DirectoryError(`${at}: field 'dn' value '${q.dn}' is already used by queues[${dns.get(q.dn)}]`);
+    // A queue is reached by name or DN: a name that is some DN would be ambiguous.
+    if (userDns.has(q.name) || dns.has(q.name)) throw new DirectoryError(`${at}: field 'name' value '${q.name}' is already a phone number`);
+    names.set(q.name, i);
+    dns.set(q.dn, i);
+    const members = q.members.map((name, m) => {
+      const member = byName.get(name);
+      if (!member) throw new DirectoryError(`${at}: field 'members.${m}' value '${name}' is not a user of the directory`);
+      if (!member.phoneNumber) throw new DirectoryError(`${at}: field 'members.${m}' value '${name}' has no phoneNumber (a queue rings a device)`);
+      return member.id;
+    });
+    return { name: q.name, dn: q.dn, members, ringTimeoutS: q.ringTimeoutS ?? 15, wrapUpS: q.wrapUpS ?? 0 };
+  });
 };
 
 const describe = (doc: unknown, error: { instancePath: string; message: string; params: Record<string, unknown> } | undefined): string => {
@@ -120,6 +160,14 @@ const describe = (doc: unknown, error: { instancePath: string; message: string; 
   const parts = error.instancePath.split('/').filter(Boolean);
   const missing = (error.params['requiredProperties'] as string[] | undefined)?.[0];
   const extra = (error.params['additionalProperties'] as string[] | undefined)?.[0];
+  if (parts[0] === 'queues' && parts[1] !== undefined) {
+    const index = Number(parts[1]);
+    const entry = (doc as { queues: { name?: unknown }[] }).queues[index];
+    const which = typeof entry?.name === 'string' ? ` (${entry.name})` : '';
+    const field = [...parts.slice(2), missing ?? extra].filter(Boolean).join('.');
+    const why = missing ? 'is required' : extra || isFalseSchema(error) ? 'is not a known field' : error.message;
+    return `queues[${index}]${which}: field '${field}' ${why}`;
+  }
   if (parts[0] === 'users' && parts[1] !== undefined) {
     const index = Number(parts[1]);
     const entry = (doc as { users: { userName?: unknown }[] }).users[index];
@@ -140,6 +188,7 @@ const fromUsers = (
   users: DirectoryUser[],
   passwords: Map<string, string>,
   clients: Map<string, { client: OAuthClient; secret: string }> = new Map(),
+  queues: readonly Queue[] = [],
 ): Directory => {
   const byId = new Map(users.map((u) => [u.id, u]));
   const byUserName = new Map(users.map((u) => [u.userName, u]));
@@ -161,22 +210,18 @@ const fromUsers = (
     byDeviceId: (id) => byDevice.get(id),
     isKnownDn: (dn) => byDn.has(dn),
     dnCount: () => byDn.size,
+    queues,
+    queueOf: (ref) => queues.find((q) => q.name === ref || q.dn === ref),
     authenticate(userName, password) {
       const expected = passwordDigests.get(userName);
       // Compare digests so that the comparison takes the same time whatever the lengths.
       const ok = expected !== undefined && timingSafeEqual(expected, digest(password));
       return ok ? byUserName.get(userName) : undefined;
     },
-    withSystemUser: (user) => fromUsers([...users, user], passwords, clients),
+    withSystemUser: (user) => fromUsers([...users, user], passwords, clients, queues),
   };
 };
 
-/**
- * The queues the contract's demo directory names. Queues are not served yet: a call to one is
- * refused with a message that says so, and their DNs are never taken for external numbers.
- */
-export const NOT_YET_SERVED_QUEUES: readonly { readonly name: string; readonly dn: string }[] = [{ name: 'support', dn: '7000' }];
-export const isNotYetServedQueue = (ref: string): boolean => NOT_YET_SERVED_QUEUES.some((q) => q.name === ref || q.dn === ref);
 
 export const COMPLIANCE_USER_NAME = 'conclave-compliance';
 
@@ -188,7 +233,7 @@ export const COMPLIANCE_USER_NAME = 'conclave-compliance';
 export const withComplianceUser = (directory: Directory): Directory => {
   if (directory.byUserName(COMPLIANCE_USER_NAME)) return directory;
   let dn = 19999;
-  while (directory.isKnownDn(String(dn))) dn--;
+  while (directory.isKnownDn(String(dn)) || directory.queueOf(String(dn))) dn--;
   return directory.withSystemUser({
     id: stableUserId(COMPLIANCE_USER_NAME),
     userName: COMPLIANCE_USER_NAME,

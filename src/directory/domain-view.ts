@@ -1,5 +1,5 @@
-/** The directory as the domain and the engine need it: DNs, devices, and who can take chats. */
-import { isNotYetServedQueue, type Directory } from './directory.js';
+/** The directory as the domain and the engine need it: DNs, devices, queues, and who can take chats. */
+import type { Directory } from './directory.js';
 
 export const domainDirectoryOf = (directory: Directory) => {
   const chatUser = (userId: string) => {
@@ -10,8 +10,15 @@ export const domainDirectoryOf = (directory: Directory) => {
   return {
     isKnownDn: directory.isKnownDn,
     dnCount: directory.dnCount,
-    isQueue: isNotYetServedQueue,
     isRecordedDn: (dn: string) => directory.byDn(dn)?.recording === true,
+    isQueue: (ref: string) => directory.queueOf(ref) !== undefined,
+    queueOf: directory.queueOf,
+    routingQueue: directory.queueOf,
+    /** Every queue's member, with what routing needs: user name and DN. */
+    queueMember: (userId: string) => {
+      const user = directory.byId(userId);
+      return user?.phoneNumber ? { userId, userName: user.userName, dn: user.phoneNumber } : undefined;
+    },
     byDn: directory.byDn,
     dnOfDevice: (deviceId: string) => directory.byDeviceId(deviceId)?.phoneNumber ?? undefined,
     chatUser,

@@ -31,11 +31,26 @@ export const OAuthClientEntry = Type.Object(
 );
 export type OAuthClientEntry = Static<typeof OAuthClientEntry>;
 
+/** A voice queue: calls to its name or DN are offered to its members, longest Ready first. */
+export const QueueEntry = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' }),
+    dn: Type.String({ pattern: '^[0-9+*#]{1,32}$' }),
+    members: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { uniqueItems: true }),
+    ringTimeoutS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    wrapUpS: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+  },
+  { additionalProperties: false },
+);
+export type QueueEntry = Static<typeof QueueEntry>;
+
 export const DirectoryFile = Type.Object(
   {
     users: Type.Array(DirectoryUserEntry, { minItems: 1 }),
     /** OAuth clients of the Genesys Cloud dialect (client-credentials grant). */
     clients: Type.Optional(Type.Array(OAuthClientEntry)),
+    /** Voice queues (routing): name, DN, member user names, ring timeout and wrap-up time. */
+    queues: Type.Optional(Type.Array(QueueEntry)),
   },
   // Later sections (OAuth clients, chat services, compliance) are added here as they land.
   { additionalProperties: true },

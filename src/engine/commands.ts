@@ -4,7 +4,7 @@
  * the Cloud dialect, the simulation API — build them directly. Nothing here is a wire body.
  */
 import type { Actor } from '../domain/actor.js';
-import type { ParsedChannelOperation, ParsedMonitoringOperation, ParsedSessionOperation } from '../domain/agent/commands.js';
+import type { ParsedChannelOperation, ParsedDeviceOperation, ParsedSessionOperation } from '../domain/agent/commands.js';
 import type { CustomerSendParams, ParsedChatOperation, ParsedIntrudeOperation, StartChatParams } from '../domain/chat/commands.js';
 import type { CustomerCredentials } from '../domain/chat/customer.js';
 import type { Chat } from '../domain/chat/model.js';
@@ -21,7 +21,7 @@ export type Command =
   /** POST /api/v2/me/devices/{id}/calls (the device is the actor's own, checked at the edge). */
   | { readonly type: 'Dial'; readonly actor: WithDn; readonly operation: ParsedDialOperation }
   /** POST /api/v2/me/devices/{id}: supervisor monitoring on the actor's own device. */
-  | { readonly type: 'DeviceOperation'; readonly actor: WithDn; readonly operation: ParsedMonitoringOperation }
+  | { readonly type: 'DeviceOperation'; readonly actor: WithDn; readonly operation: ParsedDeviceOperation }
   /** POST /api/v2/me */
   | { readonly type: 'SessionOperation'; readonly actor: Actor; readonly operation: ParsedSessionOperation }
   /** POST /api/v2/me/channels/{channel} */
@@ -50,6 +50,9 @@ export type Command =
       readonly action: ExternalAction;
       readonly digits?: string;
     }
+  /** Queue routing's timers (engine/routing-timers.ts): an offer unanswered in time; a wrap-up's end. */
+  | { readonly type: 'RingTimeout'; readonly callId: string; readonly dn: string }
+  | { readonly type: 'WrapUpEnd'; readonly userId: string; readonly until: number }
   /** The customer's side (GMS-style chat API). */
   | { readonly type: 'CustomerStart'; readonly serviceName: string; readonly params: StartChatParams }
   | { readonly type: 'CustomerSend'; readonly chatId: string; readonly creds: CustomerCredentials; readonly params: CustomerSendParams }
@@ -70,6 +73,8 @@ export interface Answers {
   Intrude: { readonly referenceId: number };
   InboundCall: { readonly callId: string };
   ExternalParty: object;
+  RingTimeout: object;
+  WrapUpEnd: object;
   CustomerStart: { readonly chat: Chat };
   CustomerSend: { readonly chat: Chat };
   CustomerRead: { readonly chat: Chat };

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
-import { isNotYetServedQueue, toActor } from '../directory/directory.js';
+import { toActor } from '../directory/directory.js';
 import type { Actor } from '../domain/actor.js';
 import { agentOf, chattingAgents, type Chat } from '../domain/chat/model.js';
 import type { AuditEntry, AuditOutcome, AuditStep, Flag } from '../domain/compliance/model.js';
@@ -84,7 +84,7 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
   const resolveUser = (ref: string) => directory.byUserName(ref) ?? directory.byId(ref) ?? directory.byDn(ref);
   /** An external number (a customer) flagged by its number: it is its own id, name and DN. */
   const externalUser = (ref: string) =>
-    isExternalShaped(ref) && !isNotYetServedQueue(ref) ? { id: ref, userName: ref, phoneNumber: ref as string | null } : undefined;
+    isExternalShaped(ref) && !directory.queueOf(ref) ? { id: ref, userName: ref, phoneNumber: ref as string | null } : undefined;
 
   const audit = async (flag: Flag, step: AuditStep, outcome: AuditOutcome, extra: Partial<AuditEntry> = {}): Promise<void> => {
     const entry: AuditEntry = {

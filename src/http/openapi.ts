@@ -7,7 +7,7 @@
  */
 import swagger from '@fastify/swagger';
 import type { App } from './app.js';
-import { CHANNEL_SCHEMAS, MONITORING_SCHEMAS, SESSION_SCHEMAS } from '../domain/agent/commands.js';
+import { DEVICE_SCHEMAS, SESSION_SCHEMAS, VOICE_CHANNEL_SCHEMAS } from '../domain/agent/commands.js';
 import { CHAT_SCHEMAS, INTRUDE_SCHEMAS } from '../domain/chat/commands.js';
 import type { SchemaTable } from '../domain/commands/parse.js';
 import { DEVICE_CALL_SCHEMAS, VOICE_CALL_SCHEMAS } from '../domain/voice/commands.js';
@@ -15,8 +15,8 @@ import { DEVICE_CALL_SCHEMAS, VOICE_CALL_SCHEMAS } from '../domain/voice/command
 /** The GWS operation routes and the schema table their bodies are parsed with. */
 const OPERATION_BODIES: Readonly<Record<string, SchemaTable>> = {
   '/api/v2/me': SESSION_SCHEMAS,
-  '/api/v2/me/channels/{channel}': CHANNEL_SCHEMAS,
-  '/api/v2/me/devices/{id}': MONITORING_SCHEMAS,
+  '/api/v2/me/channels/{channel}': VOICE_CHANNEL_SCHEMAS,
+  '/api/v2/me/devices/{id}': DEVICE_SCHEMAS,
   '/api/v2/me/devices/{id}/calls': DEVICE_CALL_SCHEMAS,
   '/api/v2/me/calls/{id}': VOICE_CALL_SCHEMAS,
   '/api/v2/me/chats/{id}': CHAT_SCHEMAS,

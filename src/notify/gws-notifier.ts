@@ -77,7 +77,7 @@ export const createGwsNotifier = (deps: GwsNotifierDeps): EventSink => {
     const session = event.session;
     if (event.channels.includes('voice') && user.deviceId)
       delivery.deliver(user.id, '/v2/me/devices', { messageType: 'DeviceStateChangeMessage', devices: [deviceView(urls, user, session)] });
-    delivery.deliver(user.id, '/v2/me/channels', { messageType: 'ChannelStateChangeMessage', channels: channelsView(session) });
+    if (!event.deviceOnly) delivery.deliver(user.id, '/v2/me/channels', { messageType: 'ChannelStateChangeMessage', channels: channelsView(session) });
   };
 
   return {

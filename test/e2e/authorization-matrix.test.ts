@@ -107,6 +107,7 @@ const VOICE_TABLE: Record<VoiceCallOperation, Row> = {
   DeleteUserData:                             [0,    0,    3,     6,  6,    6,    6,  5],
   Hangup:                                     [0,    0,    0,     6,  6,    6,    6,  5],
   Answer:                                     [2,    2,    3,     6,  6,    6,    6,  5],
+  Reject:                                     [2,    2,    3,     6,  6,    6,    6,  5],
   Retrieve:                                   [2,    2,    3,     6,  6,    6,    6,  5],
   CompleteConference:                         [2,    2,    3,     6,  6,    6,    6,  5],
   CompleteTransfer:                           [2,    2,    3,     6,  6,    6,    6,  5],

@@ -308,3 +308,37 @@ describe('directory: loadDirectoryFile', () => {
     refuses(() => loadDirectoryFile(path), [path, 'users']);
   });
 });
+
+describe('directory: queues', () => {
+  const users = [entry({ userName: 'alice', phoneNumber: '2000' }), entry({ userName: 'bob', phoneNumber: '2001' }), entry({ userName: 'carol', phoneNumber: undefined })];
+  const withQueues = (queues: unknown[]) => buildDirectory({ users, queues }, 'test');
+
+  it('the demo directory has support (DN 7000) with agent15000-15003 as members, ringTimeoutS 15, wrapUpS 0', () => {
+    const demo = demoDirectory();
+    const support = demo.queueOf('support');
+    assert.ok(support);
+    assert.equal(demo.queueOf('7000'), support, 'by name or by DN');
+    assert.equal(support.dn, '7000');
+    assert.deepEqual(support.members, [15000, 15001, 15002, 15003].map((n) => demo.byUserName(`agent${n}`)?.id));
+    assert.deepEqual([support.ringTimeoutS, support.wrapUpS], [15, 0]);
+    assert.equal(demo.isKnownDn('7000'), false, 'a queue DN is not a device');
+  });
+
+  it('defaults ringTimeoutS to 15 and wrapUpS to 0', () => {
+    const q = withQueues([{ name: 'q', dn: '7000', members: ['alice'] }]).queueOf('q');
+    assert.deepEqual([q?.ringTimeoutS, q?.wrapUpS], [15, 0]);
+  });
+
+  it('refuses a bad queue entry, naming the entry and the field', () => {
+    refuses(() => withQueues([{ name: 'q', dn: '2000', members: [] }]), ["queues[0] (q)", "field 'dn'", "'2000'", 'alice']);
+    refuses(() => withQueues([{ name: 'q', dn: '7000', members: ['zoe'] }]), ["queues[0] (q)", "field 'members.0'", "'zoe'", 'not a user']);
+    refuses(() => withQueues([{ name: 'q', dn: '7000', members: ['carol'] }]), ["field 'members.0'", 'no phoneNumber']);
+    refuses(() => withQueues([{ name: 'q', dn: '7000', members: [] }, { name: 'r', dn: '7000', members: [] }]), ["queues[1] (r)", "field 'dn'", 'queues[0]']);
+    refuses(() => withQueues([{ name: 'q', dn: '7000', members: [] }, { name: 'q', dn: '7001', members: [] }]), ["queues[1] (q)", "field 'name'"]);
+    refuses(() => withQueues([{ name: '2001', dn: '7000', members: [] }]), ["field 'name'", 'already a phone number']);
+    refuses(() => withQueues([{ name: 'q', dn: '7000', members: [], ringTimeoutS: 0 }]), ["queues[0] (q)", "field 'ringTimeoutS'"]);
+    refuses(() => withQueues([{ name: 'q', dn: '7000', members: [], wrapUpS: -1 }]), ["queues[0] (q)", "field 'wrapUpS'"]);
+    refuses(() => withQueues([{ name: 'q', members: [] }]), ["queues[0] (q)", "field 'dn' is required"]);
+    refuses(() => withQueues([{ name: 'q', dn: '7000', members: [], colour: 'red' }]), ["queues[0] (q)", "field 'colour' is not a known field"]);
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * The outside world's side, for tests and demos (not a GWS dialect), HTTP Basic, ROLE_ADMIN:
  *  POST /conclave/v1/sim/calls            {"from", "to", "userData"?} → 201 {callId, from, to}
+ *                                         (to: an agent DN, or a queue's name or DN)
  *  POST /conclave/v1/sim/calls/{callId}   {"action": "answer"|"hangup"|"dtmf", "digits"?}
  *  GET  /conclave/v1/interactions         → {calls: [...], chats: [...]}
  * Each write is a typed command through engine.execute; a refusal changes nothing.
@@ -91,6 +92,7 @@ export const simRoutes = (deps: SimDeps) => async (app: FastifyInstance) => {
           dnis: call.dnis,
           parentCallId: call.parentCallId,
           ownerDn: call.ownerDn,
+          ...(call.routing ? { queue: call.routing.queue, routedTo: call.routing.offeredTo } : {}),
           userData: call.userData,
           parties: call.parties.map((p) => {
             const userId = p.external ? undefined : directory.byDn(p.dn)?.id;

@@ -3,19 +3,16 @@
  * longest (and has not rejected it). Pure: the engine supplies the candidates.
  */
 import type { AgentSession } from '../agent/model.js';
+import { pickLongestIdle, type IdleCandidate } from '../routing.js';
 import type { Chat, ChatAgent } from './model.js';
 
-export interface RoutingCandidate {
-  readonly userId: string;
+export interface RoutingCandidate extends IdleCandidate {
   readonly nickname: string;
-  /** When the agent became Ready, or last received a chat: the longest idle goes first. */
-  readonly idleSince: number;
 }
 
+/** The longest idle who has not rejected this chat and is not already in it. */
 export const pickAgent = (chat: Chat, candidates: readonly RoutingCandidate[]): RoutingCandidate | undefined =>
-  candidates
-    .filter((c) => !chat.rejectedBy.includes(c.userId) && !chat.agents.some((a) => a.userId === c.userId && a.state !== 'Completed'))
-    .sort((a, b) => a.idleSince - b.idleSince || a.userId.localeCompare(b.userId))[0];
+  pickLongestIdle(candidates, (c) => !chat.rejectedBy.includes(c.userId) && !chat.agents.some((a) => a.userId === c.userId && a.state !== 'Completed'));
 
 export const offerToAgent = (chat: Chat, agent: RoutingCandidate, participantId: string, routedBy: string): Chat => {
   // One who was in this chat before keeps their participant, so their earlier messages stay theirs.

@@ -54,6 +54,7 @@ export const VOICE_CALL_SCHEMAS = {
   DeleteUserData: NoParams,
   Hangup: NoParams,
   Answer: NoParams,
+  Reject: NoParams,
   Retrieve: NoParams,
   CompleteConference: CompleteParams,
   CompleteTransfer: CompleteParams,

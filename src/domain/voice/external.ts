@@ -5,7 +5,7 @@
  */
 import { refuse, type Refusal } from '../refusals.js';
 import { isExternalShaped, isPresent, releaseParty, withParty, type Call, type Party, type UserData } from './model.js';
-import { destinationKind, recordingOf, type DnDirectory, type VoiceChange, type VoiceEnv } from './operations.js';
+import { destinationKind, queuedCall, ringingParty, recordingOf, type DnDirectory, type VoiceChange, type VoiceEnv } from './operations.js';
 
 export const EXTERNAL_ACTIONS = ['answer', 'hangup', 'dtmf'] as const;
 export type ExternalAction = (typeof EXTERNAL_ACTIONS)[number];
@@ -17,12 +17,13 @@ export interface InboundRequest {
 }
 
 /** An inbound call from an external number, ringing at an agent's DN. */
-export const decideInbound = (request: InboundRequest, directory: DnDirectory, env: VoiceEnv): VoiceChange | Refusal => {
+export const decideInbound = (request: InboundRequest, directory: DnDirectory, env: VoiceEnv, forwardTo: string | null = null): VoiceChange | Refusal => {
   const { from, to } = request;
   if (!isExternalShaped(from) || destinationKind(directory, from) !== 'external')
     return refuse.invalidParameter('from', `'${from}' is not an external number (3 to 20 digits with an optional leading '+', not a directory DN)`);
-  if (directory.isQueue?.(to)) return refuse.invalidParameter('to', `'${to}' is a queue; queues are not served yet`);
-  if (!directory.isKnownDn(to)) return refuse.invalidParameter('to', `'${to}' is not a known agent DN`);
+  const queue = directory.queueOf?.(to);
+  if (queue) return { ok: true, calls: [queuedCall(queue, { dn: from, external: true }, request.userData, env)] };
+  if (!directory.isKnownDn(to)) return refuse.invalidParameter('to', `'${to}' is not a known agent DN, queue name or queue DN`);
   const call: Call = {
     id: env.newCallId(),
     connId: env.newConnId(),
@@ -32,7 +33,8 @@ export const decideInbound = (request: InboundRequest, directory: DnDirectory, e
     dnis: to,
     parties: [
       { dn: from, state: 'Dialing', mute: 'Off', external: true },
-      { dn: to, state: 'Ringing', mute: 'Off' },
+      // A forwarded device's calls ring at the forward destination (ForwardCallsOn).
+      forwardTo !== null && forwardTo !== from ? ringingParty(directory, forwardTo) : { dn: to, state: 'Ringing', mute: 'Off' },
     ],
     ownerDn: null,
     parentCallId: null,

@@ -44,6 +44,17 @@ export interface Monitor {
   readonly mode: MonitorMode;
 }
 
+/**
+ * A call placed to a queue: it waits until routing offers it to a member, rings there, and is
+ * delivered once that member answers. `offeredTo` is the member's DN while it rings there (and
+ * after, once delivered); null while the call waits.
+ */
+export interface QueueRouting {
+  readonly queue: string;
+  readonly offeredTo: string | null;
+  readonly delivered: boolean;
+}
+
 export interface Call {
   readonly id: string;
   readonly connId: string;
@@ -67,6 +78,8 @@ export interface Call {
   /** Recording of the call (StartCallRecording…): absent until recording was ever started. */
   readonly recordingState?: RecordingState;
   readonly userData: UserData;
+  /** Present on a call placed to a queue. */
+  readonly routing?: QueueRouting;
   readonly createdAt: number;
   readonly establishedAt: number | null;
   readonly endedAt: number | null;
@@ -93,6 +106,14 @@ export const presentParties = (call: Call): readonly Party[] => call.parties.fil
 /** Present parties that are not monitoring: the call proper. */
 export const realParties = (call: Call): readonly Party[] => call.parties.filter((p) => isPresent(p) && !p.monitor);
 export const isEnded = (call: Call): boolean => call.endedAt !== null;
+/** A queue call that no member has (ringing or answered): routing may offer it. */
+export const isWaitingCall = (call: Call): boolean => call.endedAt === null && call.routing !== undefined && call.routing.offeredTo === null;
+/** The member a queue call rings at or was delivered to, while they are on it. */
+export const routedAgentDn = (call: Call): string | null => {
+  const dn = call.routing?.offeredTo ?? null;
+  const party = dn !== null ? partyOf(call, dn) : undefined;
+  return call.endedAt === null && party && isPresent(party) ? dn : null;
+};
 
 /** The DNs a given party sees as the other participants of the call. */
 export const otherPresentDns = (call: Call, dn: string): string[] =>

@@ -39,7 +39,32 @@ export interface DnDirectory {
   isQueue?(ref: string): boolean;
   /** True when calls on this DN can be recorded (SIP Server's `record` option on the DN). */
   isRecordedDn?(dn: string): boolean;
+  /** The queue with this name or DN (calls to it wait for routing), or undefined. */
+  queueOf?(ref: string): { readonly name: string; readonly dn: string } | undefined;
 }
+
+/** A new call placed to a queue: the caller waits (Dialing) until routing offers it to a member. */
+export const queuedCall = (
+  queue: { readonly name: string; readonly dn: string },
+  caller: { readonly dn: string; readonly external: boolean },
+  userData: Call['userData'],
+  env: VoiceEnv,
+): Call => ({
+  id: env.newCallId(),
+  connId: env.newConnId(),
+  version: 0,
+  callType: caller.external ? 'Inbound' : 'Internal',
+  ani: caller.dn,
+  dnis: queue.dn,
+  parties: [{ dn: caller.dn, state: 'Dialing', mute: 'Off', ...(caller.external ? { external: true as const } : {}) }],
+  ownerDn: null,
+  parentCallId: null,
+  userData,
+  routing: { queue: queue.name, offeredTo: null, delivered: false },
+  createdAt: env.now,
+  establishedAt: null,
+  endedAt: null,
+});
 
 /**
  * A new call is recordable when one of its DNs is: it then carries recordingState Stopped and
@@ -255,6 +280,17 @@ const specs: { readonly [K in VoiceCallOperation]: OperationSpec<VoiceParams<K>>
       );
       return changed({ ...call, establishedAt: call.establishedAt ?? env.now });
     },
+  },
+  // CallsReject: only a call delivered via a queue can be rejected; it goes back to the queue,
+  // which offers it to the next member (domain/voice/routing.ts makes the rejecter NotReady).
+  Reject: {
+    feature: 'api-voice',
+    from: ['Ringing'],
+    when: (ctx) =>
+      ctx.call.routing?.offeredTo === ctx.actor.dn && !ctx.call.routing.delivered
+        ? null
+        : `call ${ctx.call.id} did not come to you through a queue; only a queue call can be rejected`,
+    apply: (ctx, _p, env) => changed(withParty(ctx.call, ctx.actor.dn, { state: 'Released', releasedAt: env.now })),
   },
   Hangup: {
     feature: 'api-voice',

@@ -1,13 +1,18 @@
 /** The agent's own commands: contact-center session, channel states, supervisor monitoring. */
-import { decideChannel, decideSession, type AgentChange } from '../../domain/agent/decide.js';
+import { DEVICE_SETTING_OPERATIONS, type ParsedMonitoringOperation } from '../../domain/agent/commands.js';
+import { decideChannel, decideDeviceSetting, decideSession, type AgentChange } from '../../domain/agent/decide.js';
+import { decideWrapUpEnd } from '../../domain/voice/routing.js';
 import { decideMonitoring } from '../../domain/agent/monitoring.js';
 import { noSession, type AgentSession } from '../../domain/agent/model.js';
-import { isRefusal, type Refusal } from '../../domain/refusals.js';
+import { isRefusal, refuse, type Refusal } from '../../domain/refusals.js';
 import { syncMonitors, type Call } from '../../domain/voice/model.js';
 import { monitorOf } from '../../store/port.js';
 import type { CommandOf } from '../commands.js';
 import { byId, plan, type Handler, type HandlerDeps, type Plan } from './plan.js';
-import { mergeById, routeWith } from './routing.js';
+import { mergeById, routeVoiceWith, routeWith } from './routing.js';
+
+const isDeviceSetting = (name: string): name is (typeof DEVICE_SETTING_OPERATIONS)[number] =>
+  (DEVICE_SETTING_OPERATIONS as readonly string[]).includes(name);
 import { familyOf } from './voice.js';
 
 export const createAgentHandlers = (deps: HandlerDeps) => {
@@ -21,16 +26,19 @@ export const createAgentHandlers = (deps: HandlerDeps) => {
     if (decision.session === session) return plan({ answer: () => ({}) });
     const routed = await routeWith(deps, [], [decision.session]);
     const chatSessions = routed.chats.length > 0 ? new Set(await store.chatSessionUserIds()) : new Set<string>();
+    // Going Ready on voice (or DND off) may let a waiting queue call through, in this batch.
+    const voice = await routeVoiceWith(deps, new Map(), [], mergeById((s) => s.userId, [decision.session], routed.sessions));
     return plan({
-      sessions: mergeById((s) => s.userId, [decision.session], routed.sessions),
+      sessions: voice.sessions,
       chats: routed.chats,
+      calls: voice.calls,
       before: {
-        calls: new Map(),
+        calls: byId(voice.loadedCalls, (c) => c.id),
         chats: byId(routed.loadedChats, (c) => c.id),
-        sessions: byId([session, ...routed.loadedSessions], (s) => s.userId),
+        sessions: byId([...voice.loadedSessions, ...routed.loadedSessions, session], (s) => s.userId),
       },
       chatSessions,
-      agentEvents: decision.events,
+      agentEvents: [...decision.events, ...voice.agentEvents],
       agentEventsFirst: true,
       answer: () => ({}),
     });
@@ -56,7 +64,10 @@ export const createAgentHandlers = (deps: HandlerDeps) => {
     key: userKey,
     async plan(c) {
       const current = await sessionOf(c.actor.userId);
-      const decision = decideMonitoring(current, c.actor, c.operation, { dnOfDevice: directory.dnOfDevice, deviceIdOf: deps.refs.deviceIdOf }, clock.now());
+      const op = c.operation;
+      if (op.name !== undefined && isDeviceSetting(op.name))
+        return agentPlan(current, decideDeviceSetting(current, c.actor, op as Parameters<typeof decideDeviceSetting>[2], directory));
+      const decision = decideMonitoring(current, c.actor, op as ParsedMonitoringOperation, { dnOfDevice: directory.dnOfDevice, deviceIdOf: deps.refs.deviceIdOf }, clock.now());
       if (isRefusal(decision)) return decision;
       const monitor = monitorOf(decision.session);
       // AllCalls joins the agent's calls in progress (NextCall waits for the next one); a
@@ -77,5 +88,16 @@ export const createAgentHandlers = (deps: HandlerDeps) => {
     },
   };
 
-  return { SessionOperation: session, ChannelOperation: channel, DeviceOperation: device };
+  /** A wrap-up's end (engine/routing-timers.ts): back to Ready, unless the agent moved on. */
+  const wrapUpEnd: Handler<CommandOf<'WrapUpEnd'>, object> = {
+    key: (c) => ({ key: `user:${c.userId}`, kind: 'agent session', id: c.userId }),
+    async plan(c) {
+      const current = await sessionOf(c.userId);
+      const next = decideWrapUpEnd(current, c.until, clock.now());
+      if (!next) return refuse.invalidState(`${c.userId} is no longer wrapping up until ${c.until}`);
+      return agentPlan(current, { ok: true, session: next, events: [{ kind: 'agent', userId: c.userId, channels: ['voice'] }] });
+    },
+  };
+
+  return { SessionOperation: session, ChannelOperation: channel, DeviceOperation: device, WrapUpEnd: wrapUpEnd };
 };

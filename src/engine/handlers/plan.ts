@@ -13,6 +13,7 @@ import type { Refusal } from '../../domain/refusals.js';
 import { callEvents } from '../../domain/voice/events.js';
 import type { Call } from '../../domain/voice/model.js';
 import type { DnDirectory } from '../../domain/voice/operations.js';
+import type { RoutingQueue } from '../../domain/voice/routing.js';
 import type { Committed, Store } from '../../store/port.js';
 import type { Clock, DomainEvent, IdSource } from '../ports.js';
 import type { ChatIds } from './chat.js';
@@ -56,6 +57,8 @@ export interface HandlerDeps {
       byDn(dn: string): { id: string } | undefined;
       dnOfDevice(deviceId: string): string | undefined;
       nicknameOf(userId: string): string | undefined;
+      routingQueue(ref: string): RoutingQueue | undefined;
+      queueMember(userId: string): { userId: string; userName: string; dn: string } | undefined;
     };
   readonly tenant: string;
 }

@@ -1,7 +1,8 @@
 /** Voice commands: call operations and Dial. */
 import { nextCallFollowUps } from '../../domain/agent/monitoring.js';
 import type { AgentSession } from '../../domain/agent/model.js';
-import { isRefusal } from '../../domain/refusals.js';
+import { isRefusal, refuse } from '../../domain/refusals.js';
+import { decideNoAnswer } from '../../domain/voice/routing.js';
 import { decideDial } from '../../domain/voice/dial.js';
 import { decideExternal, decideInbound } from '../../domain/voice/external.js';
 import { decideVoice, withMonitors } from '../../domain/voice/decide.js';
@@ -10,6 +11,7 @@ import type { VoiceEnv } from '../../domain/voice/operations.js';
 import { monitorOf, type Store } from '../../store/port.js';
 import type { CommandOf } from '../commands.js';
 import { byId, plan, type Handler, type HandlerDeps } from './plan.js';
+import { routeVoiceWith } from './routing.js';
 
 export type VoiceHandlerDeps = HandlerDeps;
 
@@ -33,18 +35,32 @@ export const createVoiceHandlers = (deps: HandlerDeps) => {
   const env = (): VoiceEnv => ({ now: clock.now(), newCallId: ids.callId, newConnId: ids.connId });
   const world = { directory, refs: deps.refs };
 
-  /** The change plus what it sets off: supervisors' NextCall monitoring consumed or ended. */
-  const voicePlan = <A>(loaded: readonly Call[], changed: readonly Call[], monitoring: readonly AgentSession[], answer: A, dtmf?: Plan['dtmf']) => {
+  /**
+   * The change plus what it sets off, in the same batch: supervisors' NextCall monitoring
+   * consumed or ended, and queue routing (offers, Reject/no-answer NotReady, wrap-up).
+   */
+  const voicePlan = async <A>(loaded: readonly Call[], changed: readonly Call[], monitoring: readonly AgentSession[], answer: A, dtmf?: Plan['dtmf']) => {
     const before = byId(loaded, (c) => c.id);
     const followUps = nextCallFollowUps(before, changed, monitoring);
+    const routed = await routeVoiceWith(deps, before, changed, followUps.sessions);
     return plan({
-      calls: changed,
-      sessions: followUps.sessions,
-      before: { calls: before, chats: new Map(), sessions: byId(monitoring, (s) => s.userId) },
-      agentEvents: followUps.ended.map((userId) => ({ kind: 'agent' as const, userId, channels: ['voice' as const] })),
+      calls: routed.calls,
+      sessions: routed.sessions,
+      before: {
+        calls: new Map([...before, ...byId(routed.loadedCalls, (c) => c.id)]),
+        chats: new Map(),
+        sessions: new Map([...byId(routed.loadedSessions, (s) => s.userId), ...byId(monitoring, (s) => s.userId)]),
+      },
+      agentEvents: [...followUps.ended.map((userId) => ({ kind: 'agent' as const, userId, channels: ['voice' as const] })), ...routed.agentEvents],
       ...(dtmf ? { dtmf } : {}),
       answer: () => answer,
     });
+  };
+
+  /** Where the device at this DN forwards its calls (ForwardCallsOn), or null. */
+  const forwardOf = async (dn: string): Promise<string | null> => {
+    const user = directory.byDn(dn);
+    return user ? ((await store.getAgentSession(user.id))?.device?.forwardTo ?? null) : null;
   };
 
   const callOperation: Handler<CommandOf<'CallOperation'>, object> = {
@@ -62,7 +78,8 @@ export const createVoiceHandlers = (deps: HandlerDeps) => {
   const dial: Handler<CommandOf<'Dial'>, { callId: string }> = {
     key: (c) => ({ key: `dn:${c.actor.dn}`, kind: 'device', id: c.actor.dn }),
     async plan(c) {
-      const decision = decideDial(c.actor, c.operation, directory, env());
+      const to = c.operation.invalid ? undefined : c.operation.params.destination.phoneNumber;
+      const decision = decideDial(c.actor, c.operation, directory, env(), to !== undefined ? await forwardOf(to) : null);
       if (isRefusal(decision)) return decision;
       const monitoring = await store.monitoringSessions();
       const calls = withMonitors(decision.calls, monitorsIn(monitoring));
@@ -74,7 +91,7 @@ export const createVoiceHandlers = (deps: HandlerDeps) => {
   const inboundCall: Handler<CommandOf<'InboundCall'>, { callId: string }> = {
     key: (c) => ({ key: `dn:${c.to}`, kind: 'device', id: c.to }),
     async plan(c) {
-      const decision = decideInbound(c, directory, env());
+      const decision = decideInbound(c, directory, env(), await forwardOf(c.to));
       if (isRefusal(decision)) return decision;
       const monitoring = await store.monitoringSessions();
       const calls = withMonitors(decision.calls, monitorsIn(monitoring));
@@ -95,7 +112,21 @@ export const createVoiceHandlers = (deps: HandlerDeps) => {
     },
   };
 
-  return { CallOperation: callOperation, Dial: dial, InboundCall: inboundCall, ExternalParty: externalParty };
+  /** A routed call rang unanswered for the queue's ringTimeoutS (engine/routing-timers.ts). */
+  const ringTimeout: Handler<CommandOf<'RingTimeout'>, object> = {
+    key: (c) => ({ key: `call:${c.callId}`, kind: 'call', id: c.callId }),
+    async plan(c) {
+      const call = await store.getCall(c.callId);
+      const released = decideNoAnswer(call, c.dn, clock.now());
+      // Answered, rejected or ended meanwhile: nothing to do.
+      if (!released) return refuse.invalidState(`call ${c.callId} no longer rings at ${c.dn} for a queue`);
+      const family = await familyOf(store, call as Call);
+      const monitoring = await store.monitoringSessions();
+      return voicePlan([call as Call, ...family], [released], monitoring, {});
+    },
+  };
+
+  return { CallOperation: callOperation, Dial: dial, InboundCall: inboundCall, ExternalParty: externalParty, RingTimeout: ringTimeout };
 };
 
 type Plan = import('./plan.js').Plan<unknown>;
