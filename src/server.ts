@@ -15,6 +15,8 @@ import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory
 import { conclavePlugin } from './api/conclave/plugin.js';
 import { cloudPlugin } from './api/cloud/routes.js';
 import { createCloudNotifications } from './api/cloud/notifications.js';
+import { createCallLog } from './api/cloud/analytics.js';
+import { NO_QUEUES } from './api/cloud/queues.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createRulesSink } from './engine/compliance-rules.js';
 import type { ComplianceRule } from './domain/compliance/rules.js';
@@ -79,14 +81,17 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const notifier = createGwsNotifier({ directory, chatDirectory: people, clock, urls, delivery: hub });
   // Rules watch what is committed; the orchestrator they flag to is built just below.
   let compliance: Compliance | undefined;
-  const cloudNotifications = createCloudNotifications({ directory, now: () => clock.now() });
+  // Until the directory has queues, the Cloud routing endpoints see none (api/cloud/queues.ts).
+  const cloudQueues = NO_QUEUES;
+  const cloudNotifications = createCloudNotifications({ directory, queues: cloudQueues, now: () => clock.now() });
+  const cloudCallLog = createCallLog();
   const logSinkError = (error: unknown) => logger.error({ err: error }, 'an event sink failed');
   // The sinks, in order: what each recipient hears first, then what rules conclude from it.
   // The far end of an external number answers through the engine built just below.
   let engineRef: Engine | undefined;
   const answerer = createExternalAnswerer(options.externalAnswerMs ?? 1000, () => engineRef as Engine, logSinkError);
   const sink = fanOut(
-    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer],
+    [notifier, cloudNotifications.sink, cloudCallLog.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer],
     logSinkError,
   );
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
@@ -119,7 +124,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
   });
   await app.register(conclavePlugin({ compliance, store, auth, engine, directory }), { prefix: '/conclave/v1' });
-  await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications }), { prefix: '/cloud' });
+  await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications, queues: cloudQueues, callLog: cloudCallLog }), { prefix: '/cloud' });
   cloudNotifications.attach(app.server, () => urls.base);
   const orchestrator = compliance;
 

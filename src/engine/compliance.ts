@@ -290,7 +290,11 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     removeFromCall: (callId, dn) =>
       enqueue(async () => {
         let outcome: Outcome = refuse.internal('not run');
-        const monitored = await asMonitorOf(dn, async () => {
+        // As for a flag: an outside number has no device, so an agent of the call is monitored instead.
+        const call = directory.byDn(dn) ? undefined : await store.getCall(callId);
+        const target = call ? agentToMonitor(call, dn) : dn;
+        if (target === undefined) return refuse.invalidState(`no agent of call ${callId} can be monitored to remove ${dn}`);
+        const monitored = await asMonitorOf(target, async () => {
           outcome = await removeCall(callId, dn);
         });
         return isRefusal(monitored) ? monitored : outcome;
