@@ -529,6 +529,13 @@ describe('Genesys Cloud dialect: a client without a controlling role', () => {
     assertErrorBody(patch, 403, 'viewer PATCH');
     const teardown = await rejection(viewer.conversations('postConversationDisconnect', callId), 'viewer disconnect');
     assertErrorBody(teardown, 403, 'viewer disconnect');
+    const writes: [string, unknown[]][] = [
+      ['postConversationsCallParticipants', [callId, { participants: [{ address: '15003' }] }]],
+      ['postConversationsCallParticipantReplace', [callId, target.id, { address: '15003' }]],
+      ['postConversationsCallParticipantConsult', [callId, target.id, { speakTo: 'DESTINATION', destination: { address: '15003' } }]],
+      ['patchConversationsCallParticipant', [callId, target.id, { held: true }]],
+    ];
+    for (const [method, args] of writes) assertErrorBody(await rejection(viewer.conversations(method, ...args), `viewer ${method}`), 403, `viewer ${method}`);
 
     await caughtUp(world);
     const conversation = await viewer.conversations('getConversationsCall', callId);
