@@ -17,6 +17,8 @@ import { consoleStatic } from './api/conclave/console-static.js';
 import { createConsoleStream } from './api/conclave/event-stream.js';
 import { cloudPlugin } from './api/cloud/routes.js';
 import { createCloudNotifications } from './api/cloud/notifications.js';
+import { createCallLog } from './api/cloud/analytics.js';
+import { NO_QUEUES } from './api/cloud/queues.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createRulesSink } from './engine/compliance-rules.js';
 import type { ComplianceRule } from './domain/compliance/rules.js';
@@ -85,7 +87,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const notifier = createGwsNotifier({ directory, chatDirectory: people, clock, urls, delivery: hub });
   // Rules watch what is committed; the orchestrator they flag to is built just below.
   let compliance: Compliance | undefined;
-  const cloudNotifications = createCloudNotifications({ directory, now: () => clock.now() });
+  // Until the directory has queues, the Cloud routing endpoints see none (api/cloud/queues.ts).
+  const cloudQueues = NO_QUEUES;
+  const cloudNotifications = createCloudNotifications({ directory, queues: cloudQueues, now: () => clock.now() });
+  const cloudCallLog = createCallLog();
   const logSinkError = (error: unknown) => logger.error({ err: error }, 'an event sink failed');
   // The sinks, in order: what each recipient hears first, then what rules conclude from it.
   // The far end of an external number answers through the engine built just below.
@@ -101,7 +106,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   // The console's admin event stream (/conclave/v1/events) hears every batch too.
   const consoleStream = createConsoleStream(directory);
   const sink = fanOut(
-    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer, routingTimers, consoleStream.sink],
+    [notifier, cloudNotifications.sink, cloudCallLog.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer, routingTimers, consoleStream.sink],
     logSinkError,
   );
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
@@ -136,7 +141,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   });
   await app.register(conclavePlugin({ compliance, store, auth, engine, directory, stream: consoleStream, csrf: options.csrf ?? false }), { prefix: '/conclave/v1' });
   await app.register(consoleStatic());
-  await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications }), { prefix: '/cloud' });
+  await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications, queues: cloudQueues, callLog: cloudCallLog }), { prefix: '/cloud' });
   cloudNotifications.attach(app.server, () => urls.base);
   const orchestrator = compliance;
 

@@ -41,6 +41,8 @@ export interface Queue {
 export interface OAuthClient {
   readonly clientId: string;
   readonly roles: readonly Role[];
+  /** Access-token lifetime in seconds (default 86400, as Genesys Cloud's client credentials). */
+  readonly tokenTtlS: number;
 }
 
 export interface Directory {
@@ -123,7 +125,7 @@ export const buildDirectory = (doc: unknown, source: string): Directory => {
   const clients = new Map<string, { client: OAuthClient; secret: string }>();
   (file.clients ?? []).forEach((c, i) => {
     if (clients.has(c.clientId)) throw new DirectoryError(`${source}: clients[${i}]: field 'clientId' value '${c.clientId}' is already used`);
-    clients.set(c.clientId, { client: { clientId: c.clientId, roles: c.roles }, secret: c.clientSecret });
+    clients.set(c.clientId, { client: { clientId: c.clientId, roles: c.roles, tokenTtlS: c.tokenTtlS ?? 86_400 }, secret: c.clientSecret });
   });
   const queues = buildQueues(file, users, source);
   return fromUsers(users, new Map(file.users.map((e) => [e.userName, e.password])), clients, queues);

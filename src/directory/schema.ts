@@ -26,6 +26,8 @@ export const OAuthClientEntry = Type.Object(
     clientId: Type.String({ minLength: 1, maxLength: 256 }),
     clientSecret: Type.String({ minLength: 1, maxLength: 1024 }),
     roles: Type.Array(Type.Enum(ROLES), { minItems: 1, uniqueItems: true }),
+    /** Lifetime of this client's access tokens (Cloud OAuthClient.accessTokenValiditySeconds); default 86400. */
+    tokenTtlS: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
   },
   { additionalProperties: false },
 );

@@ -434,14 +434,14 @@ describe('Genesys Cloud dialect through the official SDK (demo directory)', () =
       await hangUpAll(world);
     });
 
-    it('PATCH {muted: true}: 400, and nothing changes', async () => {
+    it('PATCH {muted: true} in a conference is that party\'s own MuteCall: 202, muted in both dialects', async () => {
       const callId = await threePartyConference(world);
       const target = participantAt(await sdk.conversations('getConversationsCall', callId), '15001');
-      const error = await rejection(sdk.conversations('patchConversationsCallParticipant', callId, target.id, { muted: true }), 'muted PATCH');
-      assertErrorBody(error, 400, 'muted PATCH');
+      await sdk.conversations('patchConversationsCallParticipant', callId, target.id, { muted: true });
       const after = participantAt(await sdk.conversations('getConversationsCall', callId), '15001');
       assert.equal(after.state, 'connected');
-      assert.equal(after.muted, false);
+      assert.equal(after.muted, true);
+      assert.equal((await world.b.get(`/api/v2/me/calls/${callId}`)).body.call.mute, 'On');
       await hangUpAll(world);
     });
 
@@ -529,6 +529,13 @@ describe('Genesys Cloud dialect: a client without a controlling role', () => {
     assertErrorBody(patch, 403, 'viewer PATCH');
     const teardown = await rejection(viewer.conversations('postConversationDisconnect', callId), 'viewer disconnect');
     assertErrorBody(teardown, 403, 'viewer disconnect');
+    const writes: [string, unknown[]][] = [
+      ['postConversationsCallParticipants', [callId, { participants: [{ address: '15003' }] }]],
+      ['postConversationsCallParticipantReplace', [callId, target.id, { address: '15003' }]],
+      ['postConversationsCallParticipantConsult', [callId, target.id, { speakTo: 'DESTINATION', destination: { address: '15003' } }]],
+      ['patchConversationsCallParticipant', [callId, target.id, { held: true }]],
+    ];
+    for (const [method, args] of writes) assertErrorBody(await rejection(viewer.conversations(method, ...args), `viewer ${method}`), 403, `viewer ${method}`);
 
     await caughtUp(world);
     const conversation = await viewer.conversations('getConversationsCall', callId);

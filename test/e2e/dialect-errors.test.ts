@@ -93,6 +93,84 @@ describe('every error under /cloud is a Cloud ErrorBody', () => {
     }
   });
 
+  // Every path the dialect serves, walked with a method it does not serve: 405, an Allow header
+  // naming the methods that work, a Cloud ErrorBody (Cloud lists no generic 405 code: notes 3.4).
+  const wrongMethods: { method: string; path: string; allows: string }[] = [
+    { method: 'GET', path: '/cloud/oauth/token', allows: 'POST' },
+    { method: 'PUT', path: '/cloud/api/v2/conversations/calls', allows: 'GET' },
+    { method: 'DELETE', path: '/cloud/api/v2/conversations/calls/ABC', allows: 'GET' },
+    { method: 'POST', path: '/cloud/api/v2/conversations/ABC', allows: 'GET' },
+    { method: 'GET', path: '/cloud/api/v2/conversations/calls/ABC/participants', allows: 'POST' },
+    { method: 'PUT', path: '/cloud/api/v2/conversations/calls/ABC/participants/DEF', allows: 'PATCH' },
+    { method: 'GET', path: '/cloud/api/v2/conversations/calls/ABC/participants/DEF/replace', allows: 'POST' },
+    { method: 'DELETE', path: '/cloud/api/v2/conversations/calls/ABC/participants/DEF/consult', allows: 'POST' },
+    { method: 'GET', path: '/cloud/api/v2/conversations/ABC/disconnect', allows: 'POST' },
+    { method: 'GET', path: '/cloud/api/v2/analytics/conversations/details/query', allows: 'POST' },
+    { method: 'POST', path: '/cloud/api/v2/users', allows: 'GET' },
+    { method: 'PATCH', path: '/cloud/api/v2/users/me', allows: 'GET' },
+    { method: 'DELETE', path: '/cloud/api/v2/users/ABC', allows: 'GET' },
+    { method: 'POST', path: '/cloud/api/v2/routing/queues', allows: 'GET' },
+    { method: 'PUT', path: '/cloud/api/v2/routing/queues/ABC', allows: 'GET' },
+    { method: 'POST', path: '/cloud/api/v2/routing/queues/ABC/members', allows: 'GET' },
+    { method: 'GET', path: '/cloud/api/v2/tokens/me', allows: 'DELETE' },
+    { method: 'GET', path: '/cloud/api/v2/notifications/channels', allows: 'POST' },
+    { method: 'PATCH', path: '/cloud/api/v2/notifications/channels/ABC/subscriptions', allows: 'PUT' },
+  ];
+  for (const c of wrongMethods)
+    it(`${c.method} ${c.path}: 405 with Allow naming ${c.allows}`, async () => {
+      const reply = await rawRequest(server.url, { method: c.method, path: c.path, headers: { authorization: `Bearer ${token}` } });
+      assert.equal(reply.kind, 'answer');
+      if (reply.kind !== 'answer') return;
+      assertCloudError(reply.status, reply.json, 405, `${c.method} ${c.path}`);
+      assert.ok(String(reply.headers['allow']).split(', ').includes(c.allows), `Allow: ${reply.headers['allow']}`);
+    });
+
+  it('no token is 401 authentication.required; a bad, revoked or expired one is 401 bad.credentials (notes 3.2)', async () => {
+    const missing = await fetch(`${server.url}/cloud/api/v2/users`);
+    const missingBody = (await missing.json()) as Record<string, unknown>;
+    assertCloudError(missing.status, missingBody, 401, 'no token');
+    assert.equal(missingBody['code'], 'authentication.required');
+    const bad = await fetch(`${server.url}/cloud/api/v2/users`, { headers: { authorization: 'Bearer forged' } });
+    const badBody = (await bad.json()) as Record<string, unknown>;
+    assertCloudError(bad.status, badBody, 401, 'a forged token');
+    assert.equal(badBody['code'], 'bad.credentials');
+    const mine = await cloudToken();
+    const revoke = await fetch(`${server.url}/cloud/api/v2/tokens/me`, { method: 'DELETE', headers: { authorization: `Bearer ${mine}` } });
+    assert.equal(revoke.status, 200);
+    const after = await fetch(`${server.url}/cloud/api/v2/users`, { headers: { authorization: `Bearer ${mine}` } });
+    const afterBody = (await after.json()) as Record<string, unknown>;
+    assertCloudError(after.status, afterBody, 401, 'a revoked token');
+    assert.equal(afterBody['code'], 'bad.credentials');
+  });
+
+  it('bad bodies on every Cloud write are 400 ErrorBodies that name the problem', async () => {
+    const writes: [string, string, unknown][] = [
+      ['POST', '/conversations/calls/ABC/participants', { participants: 'x' }],
+      ['PATCH', '/conversations/calls/ABC/participants/DEF', { held: 'x' }],
+      ['POST', '/conversations/calls/ABC/participants/DEF/replace', { address: 7 }],
+      ['POST', '/conversations/calls/ABC/participants/DEF/consult', { destination: 'x' }],
+      ['POST', '/analytics/conversations/details/query', { interval: 5 }],
+      ['PUT', '/notifications/channels/ABC/subscriptions', { id: 'x' }],
+    ];
+    for (const [method, path, body] of writes) {
+      const reply = await fetch(`${server.url}/cloud/api/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      // An unknown conversation or channel wins over a bad body (404), as in Cloud; the
+      // analytics query has no resource, so its bad body is a 400.
+      assert.ok([400, 404].includes(reply.status), `${method} ${path}: ${reply.status}`);
+      assertCloudError(reply.status, await reply.json(), reply.status, `${method} ${path}`);
+    }
+    const query = await fetch(`${server.url}/cloud/api/v2/analytics/conversations/details/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ interval: 5 }),
+    });
+    assertCloudError(query.status, await query.json(), 400, 'analytics query');
+  });
+
   it('the GWS dialect keeps its own shape for the same mistakes', async () => {
     const reply = await fetch(`${server.url}/api/v2/anything-unknown`, { headers: { authorization: basic('agent15000') } });
     assert.equal(reply.status, 404);

@@ -14,6 +14,8 @@
  *  - {op: 'extended', value}                   → ApiClient.instance.setReturnExtendedResponses
  *  - {op: 'conversations', method, args}       → new ConversationsApi()[method](...args)
  *  - {op: 'callApi', args}                     → ApiClient.instance.callApi(...args)
+ *  - {op: 'api', api, method, args}            → new platformClient[api]()[method](...args)
+ *                                                (UsersApi, RoutingApi, AnalyticsApi, TokensApi, NotificationsApi, …)
  */
 import platformClient from 'purecloud-platform-client-v2';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,7 +25,8 @@ export type SdkRequest =
   | { id: number; op: 'token'; token: string | undefined }
   | { id: number; op: 'extended'; value: boolean }
   | { id: number; op: 'conversations'; method: string; args: unknown[] }
-  | { id: number; op: 'callApi'; args: unknown[] };
+  | { id: number; op: 'callApi'; args: unknown[] }
+  | { id: number; op: 'api'; api: string; method: string; args: unknown[] };
 
 export type SdkReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: any };
 
@@ -31,6 +34,7 @@ const sdk = platformClient as any;
 const client = sdk.ApiClient.instance;
 client.setGateway({ protocol: 'http', host: '127.0.0.1', port: (workerData as { port: number }).port, path_params_login: 'cloud', path_params_api: 'cloud' });
 const conversations = new sdk.ConversationsApi();
+const apis: Record<string, any> = {};
 
 /** A JSON-safe copy (headers objects, class instances and `undefined` members flattened). */
 const plain = (value: unknown): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
@@ -67,6 +71,14 @@ const run = async (request: SdkRequest): Promise<unknown> => {
     }
     case 'callApi':
       return plain(await client.callApi(...request.args));
+    case 'api': {
+      const Api = sdk[request.api];
+      if (typeof Api !== 'function') throw new TypeError(`the SDK has no ${request.api}`);
+      const instance = (apis[request.api] ??= new Api());
+      const method = instance[request.method];
+      if (typeof method !== 'function') throw new TypeError(`${request.api} has no method ${request.method}`);
+      return plain(await method.apply(instance, request.args));
+    }
   }
 };
 

@@ -1,8 +1,13 @@
 /**
  * Genesys Cloud notification channels: POST /api/v2/notifications/channels gives a channel with a
- * WebSocket `connectUri`; subscriptions name topics `v2.users.{userId}.conversations.calls` (or
- * `.conversations`); every change to a call that user is on is pushed as
- * {topicName, version, eventBody: CallConversation, metadata}. A heartbeat
+ * WebSocket `connectUri`; subscriptions name topics; every change to a call is pushed as
+ * {topicName, version, eventBody, metadata} to each subscribed topic it concerns:
+ *  - `v2.users.{userId}.conversations.calls` → ConversationCallEventTopicCallConversation (flat
+ *    participants, endTime on the one who left);
+ *  - `v2.users.{userId}.conversations` → ConversationEventTopicConversation (participants with
+ *    calls[], state inside calls[0]);
+ *  - `v2.routing.queues.{queueId}.conversations` → QueueConversationEventTopicConversation (the
+ *    same shape), for calls routed through a queue the CloudQueues port knows. A heartbeat
  * (`channel.metadata`, "WebSocket Heartbeat") keeps the socket alive. Channels live in memory
  * (24 h), as they are per client connection.
  */
@@ -16,12 +21,14 @@ import type { Directory, OAuthClient } from '../../directory/directory.js';
 import type { DomainEvent, EventSink } from '../../engine/ports.js';
 import type { FastifyInstance } from 'fastify';
 import { errorBody } from './errors.js';
-import { conversationView } from './views.js';
+import type { CloudQueues } from './queues.js';
+import { callConversationEventView, conversationEventView } from './views.js';
 
 const CHANNEL_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_CHANNELS_PER_CLIENT = 20;
 const MAX_TOPICS_PER_CHANNEL = 1000;
-const TOPIC = /^v2\.users\.([0-9a-f]{32})\.conversations(\.calls)?$/;
+const USER_TOPIC = /^v2\.users\.([0-9a-f]{32})\.conversations(\.calls)?$/;
+const QUEUE_TOPIC = /^v2\.routing\.queues\.([^.]{1,64})\.conversations$/;
 
 interface Channel {
   readonly id: string;
@@ -41,8 +48,8 @@ export interface CloudNotifications {
   close(): void;
 }
 
-export const createCloudNotifications = (deps: { directory: Directory; heartbeatMs?: number; now: () => number }): CloudNotifications => {
-  const { directory } = deps;
+export const createCloudNotifications = (deps: { directory: Directory; queues: CloudQueues; heartbeatMs?: number; now: () => number }): CloudNotifications => {
+  const { directory, queues } = deps;
   const channels = new Map<string, Channel>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   let base = () => '';
@@ -64,19 +71,26 @@ export const createCloudNotifications = (deps: { directory: Directory; heartbeat
 
   const push = (events: readonly DomainEvent[]) => {
     if (channels.size === 0) return;
-    // One message per (channel, user topic, call) per commit, however many events it caused.
+    // One message per (channel, topic, call) per commit, however many events it caused.
     const seen = new Set<string>();
+    const deliver = (topic: string, event: DomainEvent & { kind: 'call' }, render: () => unknown) => {
+      for (const channel of channels.values()) {
+        const key = `${channel.id}|${topic}|${event.callId}`;
+        if (!channel.topics.has(topic) || channel.sockets.size === 0 || seen.has(key)) continue;
+        seen.add(key);
+        const message = { topicName: topic, version: '2', eventBody: render(), metadata: { CorrelationId: randomUUID() } };
+        for (const socket of channel.sockets) send(socket, message);
+      }
+    };
     for (const event of events) {
       if (event.kind !== 'call') continue;
       const user = directory.byDn(event.dn);
-      if (!user) continue;
-      for (const channel of channels.values()) {
-        const topic = [`v2.users.${user.id}.conversations.calls`, `v2.users.${user.id}.conversations`].find((t) => channel.topics.has(t));
-        if (!topic || channel.sockets.size === 0 || seen.has(`${channel.id}|${topic}|${event.callId}`)) continue;
-        seen.add(`${channel.id}|${topic}|${event.callId}`);
-        const message = { topicName: topic, version: '2', eventBody: conversationView(event.call, directory), metadata: { CorrelationId: randomUUID() } };
-        for (const socket of channel.sockets) send(socket, message);
+      if (user) {
+        deliver(`v2.users.${user.id}.conversations.calls`, event, () => callConversationEventView(event.call, directory));
+        deliver(`v2.users.${user.id}.conversations`, event, () => conversationEventView(event.call, directory));
       }
+      const queue = queues.queueOf(event.call);
+      if (queue) deliver(`v2.routing.queues.${queue.id}.conversations`, event, () => conversationEventView(event.call, directory));
     }
   };
 
@@ -92,8 +106,15 @@ export const createCloudNotifications = (deps: { directory: Directory; heartbeat
     for (const item of body) {
       const id = (item as { id?: unknown } | null)?.id;
       if (typeof id !== 'string') return 'each subscription must be an object with a string id (the topic)';
-      const match = TOPIC.exec(id);
-      if (!match) return `topic '${id}' is not supported: use v2.users.{userId}.conversations.calls or v2.users.{userId}.conversations`;
+      const queue = QUEUE_TOPIC.exec(id);
+      if (queue) {
+        if (!queues.byId(queue[1] as string)) return `topic '${id}' names an unknown queue`;
+        topics.push(id);
+        continue;
+      }
+      const match = USER_TOPIC.exec(id);
+      if (!match)
+        return `topic '${id}' is not supported: use v2.users.{userId}.conversations.calls, v2.users.{userId}.conversations or v2.routing.queues.{queueId}.conversations`;
       if (!directory.byId(match[1] as string)) return `topic '${id}' names an unknown user`;
       topics.push(id);
     }
