@@ -30,6 +30,8 @@ import { createCometdHub } from './notify/cometd-hub.js';
 import { createGwsNotifier } from './notify/gws-notifier.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { isPostgresUrl, openPostgresStore } from './store/postgres.js';
+import { startClusterBus, type ClusterBus } from './store/postgres-cluster.js';
+import { randomUUID } from 'node:crypto';
 import type { Store } from './store/port.js';
 
 export interface ServerOptions {
@@ -88,8 +90,31 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   // The far end of an external number answers through the engine built just below.
   let engineRef: Engine | undefined;
   const answerer = createExternalAnswerer(options.externalAnswerMs ?? 1000, () => engineRef as Engine, logSinkError);
+  // On PostgreSQL this node is one of a cluster: what other nodes commit reaches this node's
+  // sessions through the outbox (store/postgres-cluster.ts). Only the notifiers hear remote
+  // events: rules and the far-end answerer act once, on the node that made the change.
+  const remote = fanOut([notifier, cloudNotifications.sink], logSinkError);
+  let cluster: ClusterBus | undefined;
+  if (postgres)
+    try {
+      cluster = await startClusterBus({
+        url: postgres.url,
+        nodeId: randomUUID(),
+        deliver: (events) => remote.publish(events),
+        onError: (error, what) => logger.warn({ err: error }, what),
+      });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
   const sink = fanOut(
-    [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer],
+    [
+      notifier,
+      cloudNotifications.sink,
+      createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError),
+      answerer,
+      ...(cluster ? [cluster.sink] : []),
+    ],
     logSinkError,
   );
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
@@ -134,6 +159,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   try {
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (error) {
+    await cluster?.close();
     await store.close();
     throw error;
   }
@@ -161,6 +187,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
         // Let the answers to held polls leave before the sockets are closed.
         await new Promise((resolve) => setTimeout(resolve, 50));
         await app.close();
+        await cluster?.close();
         await store.close();
       })()),
   };
