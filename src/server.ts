@@ -30,7 +30,7 @@ import { createCometdHub } from './notify/cometd-hub.js';
 import { createGwsNotifier } from './notify/gws-notifier.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { isPostgresUrl, openPostgresStore } from './store/postgres.js';
-import { startClusterBus, type ClusterBus } from './store/postgres-cluster.js';
+import { startClusterBus, startLease, type ClusterBus, type Lease } from './store/postgres-cluster.js';
 import { randomUUID } from 'node:crypto';
 import type { Store } from './store/port.js';
 
@@ -145,6 +145,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     clock,
     logger,
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
+    // In a cluster only the lease holder carries flags out (the lease is taken below).
+    ...(postgres ? { runsHere: () => lease?.held() ?? false } : {}),
   });
   await app.register(conclavePlugin({ compliance, store, auth, engine, directory }), { prefix: '/conclave/v1' });
   await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications }), { prefix: '/cloud' });
@@ -163,12 +165,29 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     await store.close();
     throw error;
   }
+  let lease: Lease | undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
   urls.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  // Flags a crash left half done are carried out now.
-  await orchestrator.resume();
+  // Flags a crash left half done are carried out now; in a cluster by the lease holder, when it
+  // takes the lease (another node's death included), and flags raised on other nodes as it sees them.
+  let pickUp: NodeJS.Timeout | undefined;
+  const onLeaseError = (error: unknown) => logger.error({ err: error }, 'the compliance orchestrator could not take up flags');
+  if (postgres) {
+    lease = await startLease({
+      url: postgres.url,
+      onAcquired: () => {
+        logger.info('this node now runs the compliance orchestrator');
+        orchestrator.resume().catch(onLeaseError);
+      },
+      onError: (error, what) => logger.warn({ err: error }, what),
+    });
+    pickUp = setInterval(() => {
+      if (lease?.held()) orchestrator.pickUp().catch(onLeaseError);
+    }, 500);
+    pickUp.unref();
+  } else await orchestrator.resume();
 
   let closing: Promise<void> | undefined;
   return {
@@ -181,7 +200,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     close: () =>
       (closing ??= (async () => {
         answerer.close();
+        if (pickUp) clearInterval(pickUp);
         await orchestrator.idle();
+        await lease?.close();
         hub.close();
         cloudNotifications.close();
         // Let the answers to held polls leave before the sockets are closed.

@@ -196,3 +196,86 @@ export const startClusterBus = async (options: ClusterBusOptions): Promise<Clust
     },
   };
 };
+
+// ---- The compliance lease ----------------------------------------------------------------------
+
+export interface LeaseOptions {
+  readonly url: string;
+  /** Called each time this node becomes the holder. */
+  readonly onAcquired: () => void;
+  readonly onLost?: () => void;
+  readonly onError: (error: unknown, what: string) => void;
+  /** How often a node without the lease tries to take it, in ms. */
+  readonly tryEveryMs?: number;
+}
+
+export interface Lease {
+  held(): boolean;
+  close(): Promise<void>;
+}
+
+/** The advisory lock key of the compliance orchestrator's lease ("conc", 2). */
+const LEASE_KEY = [1668247395, 2] as const;
+
+/**
+ * One node at a time holds a session-level advisory lock on a connection of its own. The lock
+ * lives as long as that connection: when the node dies (SIGKILL included) the kernel closes its
+ * socket, PostgreSQL ends the backend and releases the lock, and the next node to try (every
+ * `tryEveryMs`) takes it. A holder that loses its connection (the database restarted) has lost
+ * the lease too, and tries again like everyone else.
+ */
+export const startLease = async (options: LeaseOptions): Promise<Lease> => {
+  const every = options.tryEveryMs ?? 1000;
+  let closed = false;
+  let client: pg.Client | undefined;
+  let holding = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const drop = (c: pg.Client) => {
+    if (client !== c) return;
+    client = undefined;
+    c.end().catch(() => undefined);
+    if (holding) {
+      holding = false;
+      options.onLost?.();
+    }
+  };
+  const attempt = async (): Promise<void> => {
+    if (closed || holding) return;
+    try {
+      if (!client) {
+        const c = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 3000, keepAlive: true });
+        c.on('error', () => drop(c));
+        c.on('end', () => drop(c));
+        await c.connect();
+        client = c;
+      }
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [...LEASE_KEY]);
+      if (rows[0]?.ok && !closed) {
+        holding = true;
+        options.onAcquired();
+      }
+    } catch (error) {
+      if (client) drop(client);
+      if (!closed) options.onError(error, 'could not try the compliance lease');
+    }
+  };
+  const loop = () => {
+    timer = setTimeout(() => void attempt().finally(() => !closed && loop()), every);
+    timer.unref();
+  };
+  await attempt();
+  loop();
+  return {
+    held: () => holding,
+    close: async () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      holding = false;
+      // Ending the session releases the lock at once: the next node need not wait for a timeout.
+      await c?.end().catch(() => undefined);
+    },
+  };
+};

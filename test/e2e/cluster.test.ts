@@ -9,47 +9,11 @@
  *  - /healthz answers 503 while the database is stopped, and the node recovers by itself.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { before, describe, it } from 'node:test';
 import { callNote, listen, type Listener, type Notification } from '../helpers/cometd.js';
 import { gws, type GwsClient, type Reply } from '../helpers/gws.js';
-import { sharedPostgres, type Postgres } from '../helpers/postgres.js';
+import { sharedPostgres, startNode, type ClusterNode as Node, type Postgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-const LISTENING = /^conclave listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
-
-interface Node {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly stderr: () => string;
-  readonly exited: Promise<void>;
-}
-
-const nodes = new Set<ChildProcess>();
-after(() => {
-  for (const child of nodes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-/** `node cli.js serve --data URL --port 0`, resolved once it prints where it listens. */
-export const startNode = (data: string, extra: readonly string[] = []): Promise<Node> =>
-  new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
-    delete env['CONCLAVE_DATA'];
-    const child = spawn(process.execPath, [CLI, 'serve', '--data', data, '--port', '0', ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    nodes.add(child);
-    let out = '';
-    let err = '';
-    const exited = new Promise<void>((done) => child.on('close', () => (nodes.delete(child), done())));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = LISTENING.exec(out);
-      if (match) resolve({ url: match[1] as string, child, stderr: () => err, exited });
-    });
-    void exited.then(() => reject(new Error(`the node exited before listening: ${err}`)));
-  });
 
 const OK = { statusCode: 0 };
 const expectOk = async (reply: Promise<Reply>, what: string): Promise<void> => {
