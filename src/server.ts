@@ -35,6 +35,8 @@ import { createCometdHub } from './notify/cometd-hub.js';
 import { createGwsNotifier } from './notify/gws-notifier.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { isPostgresUrl, openPostgresStore } from './store/postgres.js';
+import { startClusterBus, startLease, type ClusterBus, type Lease } from './store/postgres-cluster.js';
+import { randomUUID } from 'node:crypto';
 import type { Store } from './store/port.js';
 
 export interface ServerOptions {
@@ -105,8 +107,34 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   });
   // The console's admin event stream (/conclave/v1/events) hears every batch too.
   const consoleStream = createConsoleStream(directory);
+  // On PostgreSQL this node is one of a cluster: what other nodes commit reaches this node's
+  // sessions through the outbox (store/postgres-cluster.ts). Only the notifiers hear remote
+  // events: rules and the far-end answerer act once, on the node that made the change.
+  const remote = fanOut([notifier, cloudNotifications.sink, consoleStream.sink], logSinkError);
+  let cluster: ClusterBus | undefined;
+  if (postgres)
+    try {
+      cluster = await startClusterBus({
+        url: postgres.url,
+        nodeId: randomUUID(),
+        deliver: (events) => remote.publish(events),
+        onError: (error, what) => logger.warn({ err: error }, what),
+      });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
   const sink = fanOut(
-    [notifier, cloudNotifications.sink, cloudCallLog.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer, routingTimers, consoleStream.sink],
+    [
+      notifier,
+      cloudNotifications.sink,
+      cloudCallLog.sink,
+      createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError),
+      answerer,
+      routingTimers,
+      consoleStream.sink,
+      ...(cluster ? [cluster.sink] : []),
+    ],
     logSinkError,
   );
   const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
@@ -138,6 +166,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     logger,
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
     onChange: consoleStream.complianceChanged,
+    // In a cluster only the lease holder carries flags out (the lease is taken below).
+    ...(postgres ? { runsHere: () => lease?.held() ?? false } : {}),
   });
   await app.register(conclavePlugin({ compliance, store, auth, engine, directory, stream: consoleStream, csrf: options.csrf ?? false }), { prefix: '/conclave/v1' });
   await app.register(consoleStatic());
@@ -153,15 +183,33 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   try {
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (error) {
+    await cluster?.close();
     await store.close();
     throw error;
   }
+  let lease: Lease | undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
   urls.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  // Flags a crash left half done are carried out now.
-  await orchestrator.resume();
+  // Flags a crash left half done are carried out now; in a cluster by the lease holder, when it
+  // takes the lease (another node's death included), and flags raised on other nodes as it sees them.
+  let pickUp: NodeJS.Timeout | undefined;
+  const onLeaseError = (error: unknown) => logger.error({ err: error }, 'the compliance orchestrator could not take up flags');
+  if (postgres) {
+    lease = await startLease({
+      url: postgres.url,
+      onAcquired: () => {
+        logger.info('this node now runs the compliance orchestrator');
+        orchestrator.resume().catch(onLeaseError);
+      },
+      onError: (error, what) => logger.warn({ err: error }, what),
+    });
+    pickUp = setInterval(() => {
+      if (lease?.held()) orchestrator.pickUp().catch(onLeaseError);
+    }, 500);
+    pickUp.unref();
+  } else await orchestrator.resume();
 
   let closing: Promise<void> | undefined;
   return {
@@ -175,13 +223,16 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       (closing ??= (async () => {
         answerer.close();
         routingTimers.close();
+        if (pickUp) clearInterval(pickUp);
         await orchestrator.idle();
+        await lease?.close();
         hub.close();
         cloudNotifications.close();
         consoleStream.close();
         // Let the answers to held polls leave before the sockets are closed.
         await new Promise((resolve) => setTimeout(resolve, 50));
         await app.close();
+        await cluster?.close();
         await store.close();
       })()),
   };

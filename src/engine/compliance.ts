@@ -39,6 +39,11 @@ export interface ComplianceDeps {
    * stream): flags and the audit are not engine events, so no sink would otherwise hear of them.
    */
   readonly onChange?: (change: { readonly flag: Flag; readonly entry?: AuditEntry }) => void;
+  /**
+   * Whether this process carries flags out (default: always). In a cluster only the holder of
+   * the lease does (docs/cluster.md); another node records the flag and the holder picks it up.
+   */
+  readonly runsHere?: () => boolean;
 }
 
 export interface FlagRequest {
@@ -52,8 +57,10 @@ export interface Compliance {
   raise(request: FlagRequest, raisedBy: string): Promise<{ ok: true; flag: Flag; duplicate: boolean } | Refusal>;
   /** Resolves a user by user name, user id or DN. */
   resolveUser(ref: string): DirectoryUser | undefined;
-  /** Re-runs flags left pending by a crash. */
+  /** Re-runs flags left pending by a crash (or by a node that held the lease before this one). */
   resume(): Promise<void>;
+  /** Schedules pending flags this process has not scheduled yet (raised on another node). */
+  pickUp(): Promise<void>;
   /** Resolves when every scheduled flag has been carried out (tests, shutdown). */
   idle(): Promise<void>;
   /**
@@ -262,7 +269,14 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     return result;
   };
 
-  const schedule = (flag: Flag) => void enqueue(() => carryOut(flag));
+  // Each flag is carried out once per process, however often resume or pickUp sees it pending.
+  const scheduled = new Set<string>();
+  const schedule = (flag: Flag) => {
+    if (scheduled.has(flag.id)) return;
+    scheduled.add(flag.id);
+    void enqueue(() => carryOut(flag));
+  };
+  const runsHere = deps.runsHere ?? (() => true);
 
   let raising: Promise<void> = Promise.resolve();
   const raise = async (request: FlagRequest, raisedBy: string): Promise<{ ok: true; flag: Flag; duplicate: boolean } | Refusal> => {
@@ -283,7 +297,7 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     };
     await store.saveFlag(flag);
     await audit(flag, 'flagged', 'accepted', { actor: raisedBy, detail: request.reason });
-    schedule(flag);
+    if (runsHere()) schedule(flag);
     return { ok: true, flag, duplicate: false };
   };
 
@@ -300,9 +314,13 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     },
     async resume() {
       for (const flag of await store.pendingFlags()) {
+        if (scheduled.has(flag.id)) continue;
         await audit(flag, 'retried', 'retrying', { detail: 'resumed after restart' });
         schedule(flag);
       }
+    },
+    async pickUp() {
+      for (const flag of await store.pendingFlags()) schedule(flag);
     },
     idle: () => queue,
     removeFromCall: (callId, dn) =>

@@ -10,6 +10,7 @@
  * except where CONCLAVE_REQUIRE_POSTGRES=1 (.ci/run sets it): there a missing PostgreSQL fails.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -204,3 +205,39 @@ export const postgresStoreAdapter = {
     return { store, dispose: async () => undefined };
   },
 };
+
+// ---- Cluster nodes: real `conclave serve` processes -------------------------------------------
+/** The compiled CLI next to this compiled helper, whatever the outDir. */
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const LISTENING = /^conclave listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
+export interface ClusterNode {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly stderr: () => string;
+  readonly exited: Promise<void>;
+}
+
+const nodes = new Set<ChildProcess>();
+after(() => {
+  for (const child of nodes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** `node cli.js serve --data URL --port 0`, resolved once it prints where it listens. */
+export const startNode = (data: string, extra: readonly string[] = [], logLevel = 'warn'): Promise<ClusterNode> =>
+  new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: logLevel };
+    delete env['CONCLAVE_DATA'];
+    const child = spawn(process.execPath, [CLI, 'serve', '--data', data, '--port', '0', ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    nodes.add(child);
+    let out = '';
+    let err = '';
+    const exited = new Promise<void>((done) => child.on('close', () => (nodes.delete(child), done())));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = LISTENING.exec(out);
+      if (match) resolve({ url: match[1] as string, child, stderr: () => err, exited });
+    });
+    void exited.then(() => reject(new Error(`the node exited before listening: ${err}`)));
+  });
+
