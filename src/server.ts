@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { createAuthenticator } from './api/gws/auth.js';
+import { createAuthenticator, type SameSite } from './api/gws/auth.js';
+import { createLoginThrottle, type LoginThrottleOptions } from './api/login-throttle.js';
 import formbody from '@fastify/formbody';
 import { customerChatPlugin } from './api/customer-chat/routes.js';
 import { gwsRoutes } from './api/gws/routes.js';
@@ -23,12 +24,14 @@ import { createExternalAnswerer } from './engine/external-answer.js';
 import { randomIds, systemClock } from './engine/ids.js';
 import { fanOut, type Clock, type IdSource } from './engine/ports.js';
 import { createApp } from './http/app.js';
+import { connectionLimits, type ConnectionLimits } from './http/connections.js';
 import { registerOpenApi, serveOpenApi } from './http/openapi.js';
 
 const CONCLAVE_VERSION = '0.2.0';
 import { createCometdHub } from './notify/cometd-hub.js';
 import { createGwsNotifier } from './notify/gws-notifier.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { lockDataFile } from './store/sqlite-lock.js';
 import type { Store } from './store/port.js';
 
 export interface ServerOptions {
@@ -48,7 +51,21 @@ export interface ServerOptions {
   readonly complianceRules?: readonly ComplianceRule[];
   /** How long an external number rings before it answers by itself, in ms: 0 at once, -1 never (default 1000). */
   readonly externalAnswerMs?: number;
+  /** Timeouts and the per-address socket limit (http/connections.ts); production defaults otherwise. */
+  readonly connections?: Partial<ConnectionLimits>;
+  /** Failed-login throttling (api/login-throttle.ts); production defaults otherwise. */
+  readonly loginThrottle?: Partial<LoginThrottleOptions>;
+  /** The session cookie's SameSite attribute (default Strict). */
+  readonly cookieSameSite?: SameSite;
+  /** Routing offers an agent at most this many chats at once (default 8). */
+  readonly maxChatsPerAgent?: number;
+  /** Ended calls and chats are deleted this long after they ended, in ms (default 3 days; 0 keeps everything). */
+  readonly retentionMs?: number;
+  /** How often retention runs, in ms (default: an hour, or the retention itself if shorter). */
+  readonly retentionSweepMs?: number;
 }
+
+export const DEFAULT_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
 
 export interface RunningServer {
   /** http://HOST:PORT with the real port. */
@@ -65,12 +82,23 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? pino({ level: 'silent' });
   const directory = withComplianceUser(options.directory ?? demoDirectory());
   const clock = options.clock ?? systemClock;
-  const store = openSqliteStore(options.data ?? ':memory:');
+  // Before anything is opened or answered: one process per SQLite file.
+  const lock = lockDataFile(options.data ?? ':memory:');
+  let store: Store;
+  try {
+    store = openSqliteStore(options.data ?? ':memory:');
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const urls: { base: string } = { base: '' } satisfies Urls;
-  const auth = createAuthenticator(directory);
+  const auth = createAuthenticator(directory, () => clock.now(), createLoginThrottle(options.loginThrottle, () => clock.now()), {
+    csrf: options.csrf ?? false,
+    sameSite: options.cookieSameSite ?? 'Strict',
+  });
   const hub = createCometdHub({
-    authenticate: (headers) => {
-      const result = auth.authenticate(headers);
+    authenticate: (headers, address) => {
+      const result = auth.authenticate(headers, address);
       return result.ok ? result.user : undefined;
     },
     ...(options.pollTimeout !== undefined ? { pollTimeout: options.pollTimeout } : {}),
@@ -89,10 +117,18 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     [notifier, cloudNotifications.sink, createRulesSink(options.complianceRules ?? [], () => compliance as Compliance, logSinkError), answerer],
     logSinkError,
   );
-  const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
+  const engine = createEngine({
+    store,
+    directory: people,
+    sink,
+    clock,
+    ids: options.ids ?? randomIds,
+    refs: gwsRefs,
+    ...(options.maxChatsPerAgent !== undefined ? { maxChatsPerAgent: options.maxChatsPerAgent } : {}),
+  });
   engineRef = engine;
 
-  const app = createApp(logger);
+  const app = createApp(logger, connectionLimits(options.connections, options.pollTimeout ?? 30_000));
   await registerOpenApi(app, CONCLAVE_VERSION);
   // The customer chat API takes form-encoded bodies, as GMS does.
   await app.register(formbody);
@@ -132,6 +168,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (error) {
     await store.close();
+    lock.release();
     throw error;
   }
   const address = app.server.address();
@@ -140,6 +177,18 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   urls.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   // Flags a crash left half done are carried out now.
   await orchestrator.resume();
+
+  // Retention: ended interactions go after a while, so a long-running store does not grow without
+  // end. The audit trail is the store's to keep (pruneEnded never touches it).
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const prune = () =>
+    store.pruneEnded(clock.now() - retentionMs).then(
+      (pruned) => (pruned.calls > 0 || pruned.chats > 0) && logger.info(pruned, 'pruned ended interactions'),
+      (error: unknown) => logger.error({ err: error }, 'retention failed'),
+    );
+  const retention = retentionMs > 0 ? setInterval(prune, options.retentionSweepMs ?? Math.min(retentionMs, 60 * 60 * 1000)) : undefined;
+  retention?.unref();
+  if (retentionMs > 0) await prune();
 
   let closing: Promise<void> | undefined;
   return {
@@ -152,6 +201,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     close: () =>
       (closing ??= (async () => {
         answerer.close();
+        clearInterval(retention);
         await orchestrator.idle();
         hub.close();
         cloudNotifications.close();
@@ -159,6 +209,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
         await new Promise((resolve) => setTimeout(resolve, 50));
         await app.close();
         await store.close();
+        lock.release();
       })()),
   };
 };

@@ -11,6 +11,7 @@
  * a keyed queue. Events carry the committed snapshots, so sinks never re-read the store.
  */
 import { isRefusal, refuse } from '../domain/refusals.js';
+import { DEFAULT_MAX_CHATS_PER_AGENT } from '../domain/chat/routing.js';
 import { VersionConflict, type Committed, type Store } from '../store/port.js';
 import type { Answers, Command, CommandOf, CommandType, Outcome } from './commands.js';
 import { createChatHandlers, type ChatHandlerDeps } from './handlers/chat.js';
@@ -35,6 +36,8 @@ export interface EngineDeps {
   readonly refs: ResourceRefs;
   /** The tenant name written into routed chats' user data (RTenant). */
   readonly tenant?: string;
+  /** Routing offers an agent at most this many chats at once (default DEFAULT_MAX_CHATS_PER_AGENT). */
+  readonly maxChatsPerAgent?: number;
 }
 
 export interface Engine {
@@ -55,6 +58,7 @@ export const createEngine = (deps: EngineDeps): Engine => {
     refs: deps.refs,
     directory: deps.directory,
     tenant: deps.tenant ?? 'Conclave',
+    maxChatsPerAgent: deps.maxChatsPerAgent ?? DEFAULT_MAX_CHATS_PER_AGENT,
   };
   const handlers: { readonly [T in CommandType]: Handler<CommandOf<T>, Answers[T]> } = {
     ...createVoiceHandlers(handlerDeps),

@@ -58,6 +58,8 @@ export interface HandlerDeps {
       nicknameOf(userId: string): string | undefined;
     };
   readonly tenant: string;
+  /** Routing offers an agent at most this many chats at once. */
+  readonly maxChatsPerAgent: number;
 }
 
 const NO_CALLS: ReadonlyMap<string, Call> = new Map();
