@@ -11,7 +11,9 @@
  * a keyed queue. Events carry the committed snapshots, so sinks never re-read the store.
  */
 import { isRefusal, refuse } from '../domain/refusals.js';
+import { rememberChatDepartures } from '../domain/chat/model.js';
 import { DEFAULT_MAX_CHATS_PER_AGENT } from '../domain/chat/routing.js';
+import { rememberDepartures } from '../domain/voice/model.js';
 import { VersionConflict, type Committed, type Store } from '../store/port.js';
 import type { Answers, Command, CommandOf, CommandType, Outcome } from './commands.js';
 import { createChatHandlers, type ChatHandlerDeps } from './handlers/chat.js';
@@ -73,7 +75,12 @@ export const createEngine = (deps: EngineDeps): Engine => {
     let committed: Committed = { calls: [], chats: [], agentSessions: [] };
     if (writes > 0)
       try {
-        committed = await store.commit({ calls: plan.calls, chats: plan.chats, agentSessions: plan.sessions });
+        // What each departing party could read is kept with the change that lets them go.
+        committed = await store.commit({
+          calls: plan.calls.map((call) => rememberDepartures(plan.before.calls.get(call.id), call)),
+          chats: plan.chats.map((chat) => rememberChatDepartures(plan.before.chats.get(chat.id), chat)),
+          agentSessions: plan.sessions,
+        });
       } catch (error) {
         if (error instanceof VersionConflict) return CONFLICT;
         throw error;
