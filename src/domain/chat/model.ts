@@ -139,3 +139,19 @@ export const chatAsSeenBy = (chat: Chat, userId: string): { readonly userData: R
   if (self === undefined || isEngaged(self)) return { userData: chat.userData, lastIndex: Number.MAX_SAFE_INTEGER };
   return self.left ?? { userData: {}, lastIndex: 0 };
 };
+
+/**
+ * A transcript holds at most this many messages. Joins and leaves are always let through (a full
+ * chat must still be left and ended); what a participant says, types or pushes is refused.
+ */
+export const MAX_TRANSCRIPT_MESSAGES = 5000;
+const ALWAYS_RECORDED: ReadonlySet<MessageType> = new Set(['ParticipantJoined', 'ParticipantLeft']);
+
+/** Why this change may not be recorded, or null: it adds content to a full transcript. */
+export const transcriptFull = (before: Chat, after: Chat): string | null => {
+  if (after.messages.length <= MAX_TRANSCRIPT_MESSAGES) return null;
+  const added = after.messages.slice(before.messages.length);
+  return added.some((m) => !ALWAYS_RECORDED.has(m.type))
+    ? `the transcript of chat ${before.id} is full (at most ${MAX_TRANSCRIPT_MESSAGES} messages): start a new chat`
+    : null;
+};
