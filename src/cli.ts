@@ -4,12 +4,13 @@ import pino from 'pino';
 import { parseServeConfig, type ServeConfig } from './config.js';
 import { DirectoryError, demoDirectory, loadDirectoryFile } from './directory/directory.js';
 import { startServer } from './server.js';
+import { DataFileInUse } from './store/sqlite-lock.js';
 import { COMPLY_USAGE, parseComplyConfig } from './comply/config.js';
 import { runComply } from './comply/run.js';
 import { RulesError, type ComplianceRule } from './domain/compliance/rules.js';
 import { loadRulesFile } from './rules-file.js';
 
-const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:|postgres://USER:PASSWORD@HOST:PORT/DATABASE] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml] [--external-answer-ms MS]`;
+const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:|postgres://USER:PASSWORD@HOST:PORT/DATABASE] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml] [--external-answer-ms MS] [--max-connections-per-address N] [--cookie-samesite strict|lax|none] [--retention 3d|12h|0]`;
 
 const die = (reason: string, code = 2): never => {
   process.stderr.write(`conclave: ${reason}\n`);
@@ -35,8 +36,9 @@ const serve = async (config: ServeConfig) => {
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   let server;
   try {
-    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules, externalAnswerMs: config.externalAnswerMs });
+    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules, externalAnswerMs: config.externalAnswerMs, connections: { maxConnectionsPerAddress: config.maxConnectionsPerAddress }, cookieSameSite: config.cookieSameSite, retentionMs: config.retentionMs });
   } catch (error) {
+    if (error instanceof DataFileInUse) die(error.message, 1);
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') die(`port ${config.port} on ${config.host} is already in use`, 1);
     if (e.code === 'EADDRNOTAVAIL') die(`cannot listen on ${config.host}: address not available`, 1);
@@ -60,6 +62,10 @@ const serve = async (config: ServeConfig) => {
   process.once('SIGINT', () => stop('SIGINT'));
   // Only now say where we listen: whoever reads this line may signal us at once.
   process.stdout.write(`conclave listening on ${server.url}\n`);
+  if (config.directory && directory.plainTextSecrets > 0)
+    process.stderr.write(
+      `conclave: warning: ${directory.plainTextSecrets} password(s) or client secret(s) in ${config.directory} are plain text; store bcrypt hashes ($2b$...) outside a demo\n`,
+    );
   if (!config.directory) {
     process.stdout.write(
       `demo directory: agent15000..agent15003 (DNs 15000-15003), super15010, admin — the password is the user name\n`,

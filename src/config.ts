@@ -21,6 +21,12 @@ export interface ServeConfig {
   readonly compliance: string | null;
   /** How long an external number rings before answering, in ms: 0 at once, -1 never. */
   readonly externalAnswerMs: number;
+  /** The most sockets one client address may hold open at once. */
+  readonly maxConnectionsPerAddress: number;
+  /** The session cookie's SameSite attribute. */
+  readonly cookieSameSite: 'Strict' | 'Lax' | 'None';
+  /** How long ended calls and chats are kept, in ms (0 = forever). */
+  readonly retentionMs: number;
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -32,7 +38,12 @@ export const DEFAULTS: ServeConfig = {
   csrf: false,
   compliance: null,
   externalAnswerMs: 1000,
+  maxConnectionsPerAddress: 8192,
+  cookieSameSite: 'Strict',
+  retentionMs: 3 * 24 * 60 * 60 * 1000,
 };
+
+const DURATION_UNITS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 
 export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; error: string };
 
@@ -50,6 +61,9 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         csrf: { type: 'boolean' },
         compliance: { type: 'string' },
         'external-answer-ms': { type: 'string' },
+        'max-connections-per-address': { type: 'string' },
+        'cookie-samesite': { type: 'string' },
+        retention: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -76,6 +90,21 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
   if (!Number.isSafeInteger(externalAnswerMs) || externalAnswerMs > 2_147_483_647)
     return { ok: false, error: `--external-answer-ms must be -1 (never) or a whole number of milliseconds, not '${answerText}'` };
 
+  const maxText = pick('max-connections-per-address', 'CONCLAVE_MAX_CONNECTIONS_PER_ADDRESS') ?? String(DEFAULTS.maxConnectionsPerAddress);
+  const maxConnectionsPerAddress = /^\d+$/.test(maxText) ? Number(maxText) : NaN;
+  if (!Number.isSafeInteger(maxConnectionsPerAddress) || maxConnectionsPerAddress < 1)
+    return { ok: false, error: `--max-connections-per-address must be a whole number of at least 1, not '${maxText}'` };
+
+  const sameSiteText = (pick('cookie-samesite', 'CONCLAVE_COOKIE_SAMESITE') ?? DEFAULTS.cookieSameSite).toLowerCase();
+  const cookieSameSite = ({ strict: 'Strict', lax: 'Lax', none: 'None' } as const)[sameSiteText as 'strict'];
+  if (cookieSameSite === undefined) return { ok: false, error: `--cookie-samesite must be strict, lax or none, not '${sameSiteText}'` };
+
+  const retentionText = pick('retention', 'CONCLAVE_RETENTION') ?? '3d';
+  const retention = /^(\d+)([dhms]?)$/.exec(retentionText);
+  const retentionMs = retention ? Number(retention[1]) * (DURATION_UNITS[retention[2] || 'd'] as number) : NaN;
+  if (!Number.isSafeInteger(retentionMs))
+    return { ok: false, error: `--retention must be 0 (keep everything) or a whole number of days, or of d/h/m/s (3d, 12h), not '${retentionText}'` };
+
   return {
     ok: true,
     config: {
@@ -86,6 +115,9 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
       logLevel: logLevel as LogLevel,
       compliance: pick('compliance', 'CONCLAVE_COMPLIANCE') ?? null,
       externalAnswerMs,
+      maxConnectionsPerAddress,
+      cookieSameSite,
+      retentionMs,
       csrf: values['csrf'] === true || ['1', 'true', 'yes'].includes((env['CONCLAVE_CSRF'] ?? '').toLowerCase()),
     },
   };

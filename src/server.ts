@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { createAuthenticator } from './api/gws/auth.js';
+import { createAuthenticator, type SameSite } from './api/gws/auth.js';
+import { createLoginThrottle, type LoginThrottleOptions } from './api/login-throttle.js';
 import formbody from '@fastify/formbody';
 import { customerChatPlugin } from './api/customer-chat/routes.js';
 import { gwsRoutes } from './api/gws/routes.js';
@@ -28,6 +29,7 @@ import { createRoutingTimers } from './engine/routing-timers.js';
 import { randomIds, systemClock } from './engine/ids.js';
 import { fanOut, type Clock, type IdSource } from './engine/ports.js';
 import { createApp } from './http/app.js';
+import { connectionLimits, type ConnectionLimits } from './http/connections.js';
 import { registerOpenApi, serveOpenApi } from './http/openapi.js';
 
 const CONCLAVE_VERSION = '0.2.0';
@@ -37,6 +39,7 @@ import { openSqliteStore } from './store/sqlite.js';
 import { isPostgresUrl, openPostgresStore } from './store/postgres.js';
 import { startClusterBus, startLease, type ClusterBus, type Lease } from './store/postgres-cluster.js';
 import { randomUUID } from 'node:crypto';
+import { lockDataFile } from './store/sqlite-lock.js';
 import type { Store } from './store/port.js';
 
 export interface ServerOptions {
@@ -56,7 +59,21 @@ export interface ServerOptions {
   readonly complianceRules?: readonly ComplianceRule[];
   /** How long an external number rings before it answers by itself, in ms: 0 at once, -1 never (default 1000). */
   readonly externalAnswerMs?: number;
+  /** Timeouts and the per-address socket limit (http/connections.ts); production defaults otherwise. */
+  readonly connections?: Partial<ConnectionLimits>;
+  /** Failed-login throttling (api/login-throttle.ts); production defaults otherwise. */
+  readonly loginThrottle?: Partial<LoginThrottleOptions>;
+  /** The session cookie's SameSite attribute (default Strict). */
+  readonly cookieSameSite?: SameSite;
+  /** Routing offers an agent at most this many chats at once (default 8). */
+  readonly maxChatsPerAgent?: number;
+  /** Ended calls and chats are deleted this long after they ended, in ms (default 3 days; 0 keeps everything). */
+  readonly retentionMs?: number;
+  /** How often retention runs, in ms (default: an hour, or the retention itself if shorter). */
+  readonly retentionSweepMs?: number;
 }
+
+export const DEFAULT_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
 
 export interface RunningServer {
   /** http://HOST:PORT with the real port. */
@@ -75,12 +92,24 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const clock = options.clock ?? systemClock;
   const data = options.data ?? ':memory:';
   const postgres = isPostgresUrl(data) ? await openPostgresStore(data) : undefined;
-  const store = postgres?.store ?? openSqliteStore(data);
+  // Before anything is opened or answered: one process per SQLite file (a cluster shares
+  // PostgreSQL instead).
+  const lock = postgres ? undefined : lockDataFile(data);
+  let store: Store;
+  try {
+    store = postgres?.store ?? openSqliteStore(data);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const urls: { base: string } = { base: '' } satisfies Urls;
-  const auth = createAuthenticator(directory);
+  const auth = createAuthenticator(directory, () => clock.now(), createLoginThrottle(options.loginThrottle, () => clock.now()), {
+    csrf: options.csrf ?? false,
+    sameSite: options.cookieSameSite ?? 'Strict',
+  });
   const hub = createCometdHub({
-    authenticate: (headers) => {
-      const result = auth.authenticate(headers);
+    authenticate: (headers, address) => {
+      const result = auth.authenticate(headers, address);
       return result.ok ? result.user : undefined;
     },
     ...(options.pollTimeout !== undefined ? { pollTimeout: options.pollTimeout } : {}),
@@ -137,10 +166,18 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     ],
     logSinkError,
   );
-  const engine = createEngine({ store, directory: people, sink, clock, ids: options.ids ?? randomIds, refs: gwsRefs });
+  const engine = createEngine({
+    store,
+    directory: people,
+    sink,
+    clock,
+    ids: options.ids ?? randomIds,
+    refs: gwsRefs,
+    ...(options.maxChatsPerAgent !== undefined ? { maxChatsPerAgent: options.maxChatsPerAgent } : {}),
+  });
   engineRef = engine;
 
-  const app = createApp(logger);
+  const app = createApp(logger, connectionLimits(options.connections, options.pollTimeout ?? 30_000));
   await registerOpenApi(app, CONCLAVE_VERSION);
   // The customer chat API takes form-encoded bodies, as GMS does.
   await app.register(formbody);
@@ -185,6 +222,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await cluster?.close();
     await store.close();
+    lock?.release();
     throw error;
   }
   let lease: Lease | undefined;
@@ -211,6 +249,18 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     pickUp.unref();
   } else await orchestrator.resume();
 
+  // Retention: ended interactions go after a while, so a long-running store does not grow without
+  // end. The audit trail is the store's to keep (pruneEnded never touches it).
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const prune = () =>
+    store.pruneEnded(clock.now() - retentionMs).then(
+      (pruned) => (pruned.calls > 0 || pruned.chats > 0) && logger.info(pruned, 'pruned ended interactions'),
+      (error: unknown) => logger.error({ err: error }, 'retention failed'),
+    );
+  const retention = retentionMs > 0 ? setInterval(prune, options.retentionSweepMs ?? Math.min(retentionMs, 60 * 60 * 1000)) : undefined;
+  retention?.unref();
+  if (retentionMs > 0) await prune();
+
   let closing: Promise<void> | undefined;
   return {
     url: urls.base,
@@ -224,6 +274,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
         answerer.close();
         routingTimers.close();
         if (pickUp) clearInterval(pickUp);
+        clearInterval(retention);
         await orchestrator.idle();
         await lease?.close();
         hub.close();
@@ -234,6 +285,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
         await app.close();
         await cluster?.close();
         await store.close();
+        lock?.release();
       })()),
   };
 };

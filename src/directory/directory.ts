@@ -3,7 +3,7 @@
  * built-in demo) and read-only afterwards. Ids are derived from the user name so that a user
  * keeps the same id, and the same device id, across restarts.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Compile } from 'typebox/compile';
@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { FEATURES, type Actor, type Feature, type Role } from '../domain/actor.js';
 import { DEMO_DIRECTORY } from './demo.js';
 import { DirectoryFile } from './schema.js';
+import { secretCheck } from './secrets.js';
 
 export interface DirectoryUser {
   readonly id: string;
@@ -61,6 +62,8 @@ export interface Directory {
   queueOf(ref: string): Queue | undefined;
   /** The user whose user name and password these are, or undefined. Constant-time compare. */
   authenticate(userName: string, password: string): DirectoryUser | undefined;
+  /** How many passwords and client secrets are plain text rather than bcrypt hashes. */
+  readonly plainTextSecrets: number;
   /** This directory plus a user who cannot log in (a system actor, such as the compliance orchestrator). */
   withSystemUser(user: DirectoryUser): Directory;
 }
@@ -196,14 +199,17 @@ const fromUsers = (
   const byUserName = new Map(users.map((u) => [u.userName, u]));
   const byDn = new Map(users.filter((u) => u.phoneNumber).map((u) => [u.phoneNumber as string, u]));
   const byDevice = new Map(users.filter((u) => u.deviceId).map((u) => [u.deviceId as string, u]));
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  const passwordDigests = new Map([...passwords].map(([name, pw]) => [name, digest(pw)]));
-  const secretDigests = new Map([...clients].map(([id, c]) => [id, digest(c.secret)]));
+  const passwordChecks = new Map([...passwords].map(([name, pw]) => [name, secretCheck(pw)]));
+  const secretChecks = new Map([...clients].map(([id, c]) => [id, secretCheck(c.secret)]));
+  // An unknown name still pays a comparison, so that timing does not tell which names exist.
+  const nobody = secretCheck(createHash('sha256').update('conclave:nobody').digest('hex'));
   return {
     users,
+    plainTextSecrets: [...passwordChecks.values(), ...secretChecks.values()].filter((c) => !c.hashed).length,
     authenticateClient(clientId, clientSecret) {
-      const expected = secretDigests.get(clientId);
-      return expected !== undefined && timingSafeEqual(expected, digest(clientSecret)) ? clients.get(clientId)?.client : undefined;
+      const check = secretChecks.get(clientId);
+      if (check === undefined) return void nobody.matches(clientSecret);
+      return check.matches(clientSecret) ? clients.get(clientId)?.client : undefined;
     },
     clientById: (clientId) => clients.get(clientId)?.client,
     byId: (id) => byId.get(id),
@@ -215,10 +221,9 @@ const fromUsers = (
     queues,
     queueOf: (ref) => queues.find((q) => q.name === ref || q.dn === ref),
     authenticate(userName, password) {
-      const expected = passwordDigests.get(userName);
-      // Compare digests so that the comparison takes the same time whatever the lengths.
-      const ok = expected !== undefined && timingSafeEqual(expected, digest(password));
-      return ok ? byUserName.get(userName) : undefined;
+      const check = passwordChecks.get(userName);
+      if (check === undefined) return void nobody.matches(password);
+      return check.matches(password) ? byUserName.get(userName) : undefined;
     },
     withSystemUser: (user) => fromUsers([...users, user], passwords, clients, queues),
   };

@@ -55,6 +55,8 @@ const catalogue = {
   concurrentChange: refusal(19, (kind: string, id: string) => `${kind} '${id}' was changed concurrently; retry the request`),
   // 20: not authenticated.
   notAuthenticated: refusal(20, (why: string) => why),
+  // 20, answered HTTP 429 with Retry-After: too many wrong passwords for a name or from an address.
+  tooManyFailedLogins: refusal(20, (seconds: number) => `too many failed logins: try again in ${seconds} s`),
   // 4: internal error (never a client's mistake).
   internal: refusal(4, (why: string) => `internal error: ${why}`),
 } as const;

@@ -11,6 +11,9 @@
  * a keyed queue. Events carry the committed snapshots, so sinks never re-read the store.
  */
 import { isRefusal, refuse } from '../domain/refusals.js';
+import { rememberChatDepartures } from '../domain/chat/model.js';
+import { DEFAULT_MAX_CHATS_PER_AGENT } from '../domain/chat/routing.js';
+import { rememberDepartures } from '../domain/voice/model.js';
 import { VersionConflict, type Committed, type Store } from '../store/port.js';
 import type { Answers, Command, CommandOf, CommandType, Outcome } from './commands.js';
 import { createChatHandlers, type ChatHandlerDeps } from './handlers/chat.js';
@@ -35,6 +38,8 @@ export interface EngineDeps {
   readonly refs: ResourceRefs;
   /** The tenant name written into routed chats' user data (RTenant). */
   readonly tenant?: string;
+  /** Routing offers an agent at most this many chats at once (default DEFAULT_MAX_CHATS_PER_AGENT). */
+  readonly maxChatsPerAgent?: number;
 }
 
 export interface Engine {
@@ -55,6 +60,7 @@ export const createEngine = (deps: EngineDeps): Engine => {
     refs: deps.refs,
     directory: deps.directory,
     tenant: deps.tenant ?? 'Conclave',
+    maxChatsPerAgent: deps.maxChatsPerAgent ?? DEFAULT_MAX_CHATS_PER_AGENT,
   };
   const handlers: { readonly [T in CommandType]: Handler<CommandOf<T>, Answers[T]> } = {
     ...createVoiceHandlers(handlerDeps),
@@ -69,7 +75,12 @@ export const createEngine = (deps: EngineDeps): Engine => {
     let committed: Committed = { calls: [], chats: [], agentSessions: [] };
     if (writes > 0)
       try {
-        committed = await store.commit({ calls: plan.calls, chats: plan.chats, agentSessions: plan.sessions });
+        // What each departing party could read is kept with the change that lets them go.
+        committed = await store.commit({
+          calls: plan.calls.map((call) => rememberDepartures(plan.before.calls.get(call.id), call)),
+          chats: plan.chats.map((chat) => rememberChatDepartures(plan.before.chats.get(chat.id), chat)),
+          agentSessions: plan.sessions,
+        });
       } catch (error) {
         if (error instanceof VersionConflict) return CONFLICT;
         throw error;

@@ -10,12 +10,22 @@ import type { Logger } from 'pino';
 import { errorBody as cloudErrorBody } from '../api/cloud/errors.js';
 import { gwsErrorHandler, gwsNotFoundHandler } from '../api/gws/errors.js';
 import { BODY_LIMIT_BYTES } from './limits.js';
+import { connectionLimits, fastifyTimeoutOptions, limitConnectionsPerAddress, type ConnectionLimits } from './connections.js';
 
 export { BODY_LIMIT_BYTES };
 
-export const createApp = (logger: Logger) => {
+/** What the HTTP parser's errors are answered: [status, reason phrase, statusMessage]. */
+const MALFORMED: readonly [number, string, string] = [400, 'Bad Request', 'malformed HTTP request'];
+const CLIENT_ERRORS: Record<string, readonly [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'request headers (or URL) are too large'],
+  // The headers or the request did not arrive within its timeout (http/connections.ts).
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request was not received in time'],
+};
+
+export const createApp = (logger: Logger, limits: ConnectionLimits = connectionLimits()) => {
   const app = Fastify({
     loggerInstance: logger,
+    ...fastifyTimeoutOptions(limits),
     bodyLimit: BODY_LIMIT_BYTES,
     // Held CometD long polls must not keep a shutdown waiting: close idle and polling sockets.
     forceCloseConnections: true,
@@ -35,13 +45,15 @@ export const createApp = (logger: Logger) => {
     },
     // A request the HTTP parser rejects (header or URL too large, malformed) never reaches Fastify.
     clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      const body = JSON.stringify({ statusCode: 10, statusMessage: status === 431 ? 'request headers (or URL) are too large' : 'malformed HTTP request' });
+      const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED;
+      const body = JSON.stringify({ statusCode: 10, statusMessage: message });
       if (socket.writable)
-        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       else socket.destroy();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  limitConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress);
 
   // GWS speaks JSON: a text/plain body is an unsupported media type (415), not a string to parse.
   app.removeContentTypeParser('text/plain');

@@ -25,7 +25,7 @@ export interface CometdHub {
 
 export interface CometdHubOptions {
   /** The user these request headers authenticate, or undefined (the handshake is then denied). */
-  authenticate(headers: IncomingHttpHeaders): { id: string } | undefined;
+  authenticate(headers: IncomingHttpHeaders, address: string): { id: string } | undefined;
   /** How long a /meta/connect is held, in ms (CometD's `timeout`). */
   pollTimeout?: number;
   /** The most CometD sessions one user may hold at once; beyond it the handshake is denied. */
@@ -52,8 +52,22 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
    * credentials) is made to name no session, so the server answers 402::session_unknown and
    * delivers nothing of the owner's.
    */
+  /**
+   * Each Bayeux request is authenticated once (a wrong password is one failed login for the
+   * throttle, not one per check); the handshake policy reads the same answer.
+   */
+  const userOf = new WeakMap<IncomingMessage, { id: string } | null>();
+  const authenticated = (request: IncomingMessage) => {
+    let user = userOf.get(request);
+    if (user === undefined) {
+      user = options.authenticate(request.headers, (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '')) ?? null;
+      userOf.set(request, user);
+    }
+    return user ?? undefined;
+  };
+
   const guardSessions = (request: IncomingMessage, messages: BayeuxMessage[]) => {
-    const user = options.authenticate(request.headers);
+    const user = authenticated(request);
     for (const message of messages) {
       if (typeof message.clientId !== 'string') continue;
       const owner = ownerOf.get(message.clientId);
@@ -84,7 +98,7 @@ export const createCometdHub = (options: CometdHubOptions): CometdHub => {
     canHandshake(session, _message, callback) {
       // server.context holds this request only while it is being processed: read it now.
       const request = (server.context as { request?: IncomingMessage }).request;
-      const user = request ? options.authenticate(request.headers) : undefined;
+      const user = request ? authenticated(request) : undefined;
       if (!user) return callback(undefined, false);
       const sessions = sessionsByUser.get(user.id) ?? new Set<ServerSession>();
       if (sessions.size >= maxPerUser) return callback(undefined, false);

@@ -111,6 +111,22 @@ export const createMemoryStore = (): Store => {
     pendingFlags: async () => [...flags.values()].filter((f) => f.status === 'pending').sort((a, b) => a.createdAt - b.createdAt),
     appendAudit: async (entry) => void audit.push(entry),
     queryAudit: async (query) => audit.filter((e) => matchesAudit(e, query)),
+    pruneEnded: async (time) => {
+      let pruned = { calls: 0, chats: 0 };
+      for (const call of [...calls.values()])
+        if (call.endedAt !== null && call.endedAt < time) {
+          index(call, false);
+          calls.delete(call.id);
+          pruned = { ...pruned, calls: pruned.calls + 1 };
+        }
+      for (const chat of [...chats.values()])
+        if (chat.endedAt !== null && chat.endedAt < time) {
+          indexChat(chat, false);
+          chats.delete(chat.id);
+          pruned = { ...pruned, chats: pruned.chats + 1 };
+        }
+      return pruned;
+    },
     ping: async () => true,
     close: async () => undefined,
   };

@@ -60,6 +60,11 @@ export interface Store {
   pendingFlags(): Promise<Flag[]>;
   appendAudit(entry: AuditEntry): Promise<void>;
   queryAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /**
+   * Retention: deletes the calls and chats that ended before `time` (ms), with their index
+   * entries. Compliance flags and the audit trail are never pruned. Answers how many went.
+   */
+  pruneEnded(time: number): Promise<{ calls: number; chats: number }>;
   /** True when the store can be read and written. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

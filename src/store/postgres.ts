@@ -283,6 +283,17 @@ export const openPostgresStore = async (url: string, options: { readonly max?: n
          ORDER BY seq`,
         [query.userId ?? null, query.from ?? null, query.to ?? null, query.outcome ?? null, query.flagId ?? null],
       ),
+    // Retention, as the SQLite adapter does it: ended calls and chats with their index rows,
+    // never flags or the audit. Chats keep their end time in the document only.
+    pruneEnded: (time) =>
+      transaction(async (client) => {
+        await client.query('DELETE FROM call_presence WHERE call_id IN (SELECT id FROM calls WHERE ended_at IS NOT NULL AND ended_at < $1)', [time]);
+        const calls = (await client.query('DELETE FROM calls WHERE ended_at IS NOT NULL AND ended_at < $1', [time])).rowCount ?? 0;
+        const ended = `(body::jsonb ->> 'endedAt') IS NOT NULL AND (body::jsonb ->> 'endedAt')::bigint < $1`;
+        await client.query(`DELETE FROM chat_agents WHERE chat_id IN (SELECT id FROM chats WHERE ${ended})`, [time]);
+        const chats = (await client.query(`DELETE FROM chats WHERE ${ended}`, [time])).rowCount ?? 0;
+        return { calls, chats };
+      }),
     ping: async () => {
       if (closed) return false;
       try {

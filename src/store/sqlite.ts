@@ -151,7 +151,22 @@ export const openSqliteStore = (path: string): Store => {
        ORDER BY seq`,
     ),
     addChatAgent: db.prepare('INSERT INTO chat_agents (user_id, chat_id) VALUES (?, ?)'),
+    // Ended calls have no presence rows; the delete is for a call ended by an older version.
+    pruneCallPresence: db.prepare('DELETE FROM call_presence WHERE call_id IN (SELECT id FROM calls WHERE ended_at IS NOT NULL AND ended_at < ?)'),
+    pruneCalls: db.prepare('DELETE FROM calls WHERE ended_at IS NOT NULL AND ended_at < ?'),
+    // Chats keep their end inside the document: a scan, run rarely (retention), rather than a migration.
+    pruneChatAgents: db.prepare(
+      `DELETE FROM chat_agents WHERE chat_id IN (SELECT id FROM chats WHERE json_extract(body, '$.endedAt') IS NOT NULL AND json_extract(body, '$.endedAt') < ?)`,
+    ),
+    pruneChats: db.prepare(`DELETE FROM chats WHERE json_extract(body, '$.endedAt') IS NOT NULL AND json_extract(body, '$.endedAt') < ?`),
   };
+
+  const prune = db.transaction((time: number) => {
+    q.pruneCallPresence.run(time);
+    const calls = q.pruneCalls.run(time).changes;
+    q.pruneChatAgents.run(time);
+    return { calls, chats: q.pruneChats.run(time).changes };
+  });
 
   const writeCall = (call: Call): Call => {
     const next = bumped(call);
@@ -227,6 +242,7 @@ export const openSqliteStore = (path: string): Store => {
       q.queryAudit
         .all({ userId: query.userId ?? null, from: query.from ?? null, to: query.to ?? null, outcome: query.outcome ?? null, flagId: query.flagId ?? null })
         .map((row) => JSON.parse(row.body) as AuditEntry),
+    pruneEnded: async (time) => prune(time),
     ping: async () => {
       try {
         return db.prepare('SELECT 1 AS ok').get() !== undefined;

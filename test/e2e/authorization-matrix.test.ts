@@ -301,7 +301,8 @@ describe('authorization matrix', () => {
     let server: TestServer | undefined;
     try {
       // ---- Phase 1: nochat still has api-multimedia and joins a chat by Invite. --------------
-      server = await startTestServer({ directory: directoryFor(true), data: data.file });
+      // Every case's chat is routed to agent15000 and most stay open: no limit on offers per agent here.
+      server = await startTestServer({ directory: directoryFor(true), data: data.file, maxChatsPerAgent: Number.MAX_SAFE_INTEGER });
       let c = Object.fromEntries(users.map((u) => [u, gws(server!.url, u)])) as Record<string, GwsClient>;
       for (const u of users) userIds.set(u, (await c[u]!.get('/api/v2/me')).body.user.id);
       const uri = (u: string) => `${server!.url}/api/v2/users/${userIds.get(u)}`;
@@ -333,7 +334,7 @@ describe('authorization matrix', () => {
       server = undefined;
 
       // ---- Phase 2: the same store; nochat has lost api-multimedia. -------------------------
-      server = await startTestServer({ directory: directoryFor(false), data: data.file });
+      server = await startTestServer({ directory: directoryFor(false), data: data.file, maxChatsPerAgent: Number.MAX_SAFE_INTEGER });
       c = Object.fromEntries(users.map((u) => [u, gws(server!.url, u)])) as Record<string, GwsClient>;
       assert.ok(!server.directory.byUserName('nochat')?.features.includes('api-multimedia'));
 

@@ -492,7 +492,7 @@ describe('parseServeConfig', () => {
   };
 
   it('defaults as the contract says', () => {
-    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000 });
+    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000 });
     assert.deepEqual(ok([]), DEFAULTS);
   });
 
@@ -510,6 +510,9 @@ describe('parseServeConfig', () => {
       csrf: true,
       compliance: 'rules.yaml',
       externalAnswerMs: 1000,
+      maxConnectionsPerAddress: 8192,
+      cookieSameSite: 'Strict',
+      retentionMs: 259_200_000,
     });
     assert.equal(ok(['--port=9001']).port, 9001);
     assert.equal(ok(['--log-level=warn']).logLevel, 'warn');
@@ -525,6 +528,9 @@ describe('parseServeConfig', () => {
       csrf: true,
       compliance: '/tmp/r.yaml',
       externalAnswerMs: 1000,
+      maxConnectionsPerAddress: 8192,
+      cookieSameSite: 'Strict',
+      retentionMs: 259_200_000,
     });
   });
 
@@ -539,7 +545,33 @@ describe('parseServeConfig', () => {
       csrf: false,
       compliance: null,
       externalAnswerMs: 1000,
+      maxConnectionsPerAddress: 8192,
+      cookieSameSite: 'Strict',
+      retentionMs: 259_200_000,
     });
+  });
+
+  it('reads --max-connections-per-address and CONCLAVE_MAX_CONNECTIONS_PER_ADDRESS (flag wins), refusing a bad one', () => {
+    assert.equal(ok(['--max-connections-per-address', '50']).maxConnectionsPerAddress, 50);
+    assert.equal(ok([], { CONCLAVE_MAX_CONNECTIONS_PER_ADDRESS: '70' }).maxConnectionsPerAddress, 70);
+    assert.equal(ok(['--max-connections-per-address=5'], { CONCLAVE_MAX_CONNECTIONS_PER_ADDRESS: '70' }).maxConnectionsPerAddress, 5);
+    for (const bad of ['0', '-1', 'many', '1.5']) assert.match(error([`--max-connections-per-address=${bad}`]), /--max-connections-per-address/, bad);
+  });
+
+  it('reads --cookie-samesite and CONCLAVE_COOKIE_SAMESITE (flag wins), refusing a bad one', () => {
+    assert.equal(ok(['--cookie-samesite', 'lax']).cookieSameSite, 'Lax');
+    assert.equal(ok([], { CONCLAVE_COOKIE_SAMESITE: 'None' }).cookieSameSite, 'None');
+    assert.equal(ok(['--cookie-samesite=strict'], { CONCLAVE_COOKIE_SAMESITE: 'none' }).cookieSameSite, 'Strict');
+    assert.match(error(['--cookie-samesite=sometimes']), /--cookie-samesite/);
+  });
+
+  it('reads --retention and CONCLAVE_RETENTION (days by default, d/h/m/s, 0 keeps everything), refusing a bad one', () => {
+    assert.equal(ok(['--retention', '0']).retentionMs, 0);
+    assert.equal(ok(['--retention', '7']).retentionMs, 7 * 86_400_000);
+    assert.equal(ok(['--retention=12h']).retentionMs, 12 * 3_600_000);
+    assert.equal(ok([], { CONCLAVE_RETENTION: '30m' }).retentionMs, 30 * 60_000);
+    assert.equal(ok(['--retention', '10s'], { CONCLAVE_RETENTION: '30m' }).retentionMs, 10_000);
+    for (const bad of ['-1', 'forever', '1.5d', '3w']) assert.match(error([`--retention=${bad}`]), /--retention/, bad);
   });
 
   it('reads --external-answer-ms and CONCLAVE_EXTERNAL_ANSWER_MS (flag wins), refusing a bad one', () => {

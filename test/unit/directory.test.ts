@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
 import { buildDirectory, demoDirectory, DirectoryError, loadDirectoryFile, type Directory } from '../../src/directory/directory.js';
 
 const ALL_FEATURES = ['api-voice', 'api-multimedia', 'api-supervisor-monitoring', 'api-voice-recording'];
@@ -340,5 +341,45 @@ describe('directory: queues', () => {
     refuses(() => withQueues([{ name: 'q', dn: '7000', members: [], wrapUpS: -1 }]), ["queues[0] (q)", "field 'wrapUpS'"]);
     refuses(() => withQueues([{ name: 'q', members: [] }]), ["queues[0] (q)", "field 'dn' is required"]);
     refuses(() => withQueues([{ name: 'q', dn: '7000', members: [], colour: 'red' }]), ["queues[0] (q)", "field 'colour' is not a known field"]);
+  });
+});
+
+describe('directory: bcrypt secrets', () => {
+  const hashOf = (secret: string, cost = 10) => bcrypt.hashSync(secret, cost);
+
+  it('a bcrypt password ($2a$ / $2b$) checks the password, and counts as not plain text', () => {
+    const two = bcrypt.hashSync('pw-b', 4).replace(/^\$2[ab]\$/, '$2a$');
+    const directory = buildDirectory(
+      {
+        users: [
+          { userName: 'hashed', password: hashOf('pw-a', 4), roles: ['ROLE_AGENT'] },
+          { userName: 'legacy', password: two, roles: ['ROLE_AGENT'] },
+          { userName: 'plain', password: 'pw-c', roles: ['ROLE_AGENT'] },
+        ],
+        clients: [{ clientId: 'app', clientSecret: hashOf('client-secret', 4), roles: ['ROLE_AGENT'] }],
+      },
+      'test',
+    );
+    assert.equal(directory.authenticate('hashed', 'pw-a')?.userName, 'hashed');
+    assert.equal(directory.authenticate('hashed', 'pw-b'), undefined);
+    assert.equal(directory.authenticate('legacy', 'pw-b')?.userName, 'legacy');
+    assert.equal(directory.authenticate('plain', 'pw-c')?.userName, 'plain');
+    assert.equal(directory.authenticate('nobody', 'pw-c'), undefined);
+    assert.equal(directory.authenticateClient('app', 'client-secret')?.clientId, 'app');
+    assert.equal(directory.authenticateClient('app', 'wrong'), undefined);
+    assert.equal(directory.plainTextSecrets, 1, 'one plain-text password, no plain secret');
+  });
+
+  it('a successful bcrypt verification is remembered: repeating it costs far less than bcrypt', () => {
+    const directory = buildDirectory({ users: [{ userName: 'slow', password: hashOf('pw', 10), roles: ['ROLE_AGENT'] }] }, 'test');
+    let started = performance.now();
+    assert.ok(directory.authenticate('slow', 'pw'));
+    const first = performance.now() - started;
+    started = performance.now();
+    for (let i = 0; i < 50; i++) assert.ok(directory.authenticate('slow', 'pw'));
+    const fifty = performance.now() - started;
+    assert.ok(fifty < first * 5, `50 remembered checks took ${fifty.toFixed(1)} ms, one bcrypt ${first.toFixed(1)} ms`);
+    // A wrong password is never remembered.
+    assert.equal(directory.authenticate('slow', 'wrong'), undefined);
   });
 });

@@ -181,6 +181,7 @@ const PORT_METHODS = {
   pendingFlags: true,
   appendAudit: true,
   queryAudit: true,
+  pruneEnded: true,
   ping: true,
   close: true,
 } as const satisfies Record<PortMethod, true>;
@@ -622,6 +623,30 @@ const CASES: readonly Case[] = [
       assert.deepEqual(await store.queryAudit({ userId: 'U1', flagId: 'F2' }), []);
       assert.deepEqual(await store.queryAudit({ outcome: 'error' }), []);
       assert.deepEqual(await store.queryAudit({ from: T0 + 41 }), []);
+    },
+  },
+
+  // -- Retention -------------------------------------------------------------------------------
+  {
+    name: 'pruneEnded deletes calls and chats that ended before the time, with their indexes; live ones, later ones and the audit trail stay',
+    async run(store) {
+      await commitCall(store, ended(newCall('OLD', { '15000': 'Established', '15001': 'Established' })));
+      await commitCall(store, { ...ended(newCall('LATER', { '15000': 'Established', '15001': 'Established' })), endedAt: T0 + 120_000 });
+      const live = await commitCall(store, newCall('LIVE', { '15002': 'Established', '15003': 'Established' }));
+      await store.commit({ chats: [newChat('OLDCHAT', { U1: 'LeftChat' }, { endedAt: T0 + 60_000, customer: { ...newChat('x', {}).customer, connected: false } })] });
+      await store.commit({ chats: [newChat('LIVECHAT', { U1: 'Chatting' })] });
+      const entry = auditEntry('F1', 'U1', T0, 'flagged', 'accepted');
+      await store.appendAudit(entry);
+
+      assert.deepEqual(await store.pruneEnded(T0 + 90_000), { calls: 1, chats: 1 });
+      assert.equal(await store.getCall('OLD'), undefined);
+      assert.equal((await store.getCall('LATER'))?.id, 'LATER', 'ended after the time: kept');
+      assert.deepEqual(await store.getCall('LIVE'), live);
+      assert.deepEqual(idsOf(await store.presentCallsOf('15002')), ['LIVE']);
+      assert.equal(await store.getChat('OLDCHAT'), undefined);
+      assert.deepEqual((await store.chatsOfAgent('U1')).map((c) => c.id), ['LIVECHAT'], 'the pruned chat is gone from the agent index');
+      assert.deepEqual(await store.queryAudit({}), [entry], 'the audit trail is never pruned');
+      assert.deepEqual(await store.pruneEnded(T0 + 90_000), { calls: 0, chats: 0 }, 'pruning again finds nothing');
     },
   },
 

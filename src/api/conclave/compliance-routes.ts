@@ -15,7 +15,7 @@ import { isRefusal, refuse, type Refusal } from '../../domain/refusals.js';
 import type { Compliance } from '../../engine/compliance.js';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/port.js';
-import type { Authenticator } from '../gws/auth.js';
+import { refuseAuthentication, refuseCookieWriteWithoutCsrf, type Authenticator } from '../gws/auth.js';
 import { errorBody, httpStatusOf } from '../gws/errors.js';
 
 const FlagBody = Type.Object({
@@ -65,9 +65,9 @@ export const complianceRoutes = (deps: { compliance: Compliance; store: Store; a
       const api = plain.withTypeProvider<TypeBoxTypeProvider>();
       api.decorateRequest('user', null as unknown as DirectoryUser);
       api.addHook('onRequest', async (request, reply) => {
-        const result = auth.authenticate(request.headers);
-        if (!result.ok)
-          return reply.code(401).header('WWW-Authenticate', 'Basic realm="Conclave"').send(errorBody(refuse.notAuthenticated(result.reason)));
+        const result = auth.authenticate(request.headers, request.ip);
+        if (!result.ok) return refuseAuthentication(reply, result);
+        if (refuseCookieWriteWithoutCsrf(auth, request, reply, result)) return reply;
         if (!ALLOWED_ROLES.some((r) => result.user.roles.includes(r)))
           return reply.code(403).send(errorBody(refuse.missingRole('compliance', ALLOWED_ROLES)));
         request.user = result.user;

@@ -17,7 +17,7 @@ import { EXTERNAL_ACTIONS, type ExternalAction } from '../../domain/voice/extern
 import type { Call, UserData } from '../../domain/voice/model.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Store } from '../../store/port.js';
-import type { Authenticator } from '../gws/auth.js';
+import { refuseAuthentication, refuseCookieWriteWithoutCsrf, type Authenticator } from '../gws/auth.js';
 import { errorBody, httpStatusOf } from '../gws/errors.js';
 
 const UserDataSchema = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.Union([Type.String({ maxLength: 4096 }), Type.Number()]));
@@ -50,9 +50,9 @@ export const simRoutes = (deps: SimDeps) => async (app: FastifyInstance) => {
   await app.register(async (plain) => {
     const api = plain.withTypeProvider<TypeBoxTypeProvider>();
     api.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      const result = auth.authenticate(request.headers);
-      if (!result.ok)
-        return reply.code(401).header('WWW-Authenticate', 'Basic realm="Conclave"').send(errorBody(refuse.notAuthenticated(result.reason)));
+      const result = auth.authenticate(request.headers, request.ip);
+      if (!result.ok) return refuseAuthentication(reply, result);
+      if (refuseCookieWriteWithoutCsrf(auth, request, reply, result)) return reply;
       if (!ALLOWED_ROLES.some((r) => result.user.roles.includes(r))) return reply.code(403).send(errorBody(refuse.missingRole('simulation', ALLOWED_ROLES)));
     });
 

@@ -77,7 +77,7 @@ export const registerChatRoutes = (plain: FastifyInstance, deps: ChatRouteDeps) 
       const { status, body } = fail(refuse.missingFeature('GetMessages', CHAT_FEATURE));
       return reply.code(status).send(body);
     }
-    return { statusCode: 0, messages: agentMessages(urls, chat, readerIn(chat, actor.userId), request.query.startIndex ?? 1, request.query.count) };
+    return { statusCode: 0, messages: agentMessages(urls, chat, readerIn(chat, actor.userId), request.query.startIndex ?? 1, request.query.count, actor.userId) };
   });
 
   api.post(

@@ -18,7 +18,7 @@ import { familyOf } from '../../engine/handlers/voice.js';
 import type { Clock } from '../../engine/ports.js';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/port.js';
-import { SESSION_COOKIE, type Authenticator } from './auth.js';
+import { CSRF_REFUSAL, refuseAuthentication, type Authenticator } from './auth.js';
 import { errorBody, gwsErrorHandler, gwsNotFoundHandler, httpStatusOf } from './errors.js';
 import { registerChatRoutes } from './chat-routes.js';
 import { callView } from './views/call.js';
@@ -69,23 +69,18 @@ export const gwsRoutes = (deps: GwsDeps) => {
     const api = plain.withTypeProvider<TypeBoxTypeProvider>();
     api.decorateRequest('user', null as unknown as DirectoryUser);
     api.addHook('onRequest', async (request, reply) => {
-      const result = auth.authenticate(request.headers);
-      if (!result.ok) {
-        return reply
-          .code(401)
-          .header('WWW-Authenticate', 'Basic realm="Conclave"')
-          .send(errorBody(refuse.notAuthenticated(result.reason)));
-      }
+      const result = auth.authenticate(request.headers, request.ip);
+      if (!result.ok) return refuseAuthentication(reply, result);
       request.user = result.user;
       if (deps.csrf) {
         if (request.method === 'GET') {
           reply.header('X-CSRF-HEADER', 'X-CSRF-TOKEN').header('X-CSRF-TOKEN', auth.csrfToken(result.user));
         } else if (!auth.checkCsrf(result.user, request.headers['x-csrf-token'] as string | undefined)) {
-          return reply.code(403).send({ statusCode: 3, statusMessage: 'Missing or invalid Csrf token' });
+          return reply.code(403).send(CSRF_REFUSAL);
         }
       }
       if (result.via === 'basic' && !sessionCookieIsFor(result.user, request.headers.cookie))
-        reply.header('Set-Cookie', `${SESSION_COOKIE}=${auth.issueSession(result.user)}; Path=/; HttpOnly; SameSite=Lax`);
+        reply.header('Set-Cookie', auth.sessionCookie(result.user));
     });
 
     api.get('/me', async (request) => ({ statusCode: 0, user: userView(urls, request.user) }));

@@ -5,7 +5,7 @@
  */
 import { refuse, type Refusal } from '../refusals.js';
 import type { CustomerSendParams, StartChatParams } from './commands.js';
-import { appendMessage, type Chat } from './model.js';
+import { appendMessage, transcriptFull, type Chat } from './model.js';
 
 export interface CustomerCredentials {
   readonly userId?: unknown;
@@ -77,7 +77,7 @@ export const checkCustomer = (
 
 export const customerSend = (chat: Chat, parsed: CustomerSendParams, now: number): Chat | Refusal => {
   if (chat.endedAt !== null) return refuse.invalidState(`chat ${chat.id} has ended`);
-  return appendMessage(chat, {
+  const sent = appendMessage(chat, {
     type: 'Text',
     from: chat.customer.participantId,
     visibility: 'All',
@@ -85,6 +85,8 @@ export const customerSend = (chat: Chat, parsed: CustomerSendParams, now: number
     text: parsed.message,
     ...(parsed.messageType ? { messageType: parsed.messageType } : {}),
   });
+  const full = transcriptFull(chat, sent);
+  return full ? refuse.invalidState(full) : sent;
 };
 
 export const customerDisconnect = (chat: Chat, now: number): Chat => {

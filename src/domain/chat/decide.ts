@@ -5,7 +5,7 @@
 import { hasFeature, type Actor } from '../actor.js';
 import { isRefusal, refuse, type Refusal } from '../refusals.js';
 import type { ParsedChatOperation } from './commands.js';
-import { agentOf, type Chat } from './model.js';
+import { agentOf, transcriptFull, type Chat } from './model.js';
 import {
   CHAT_CAPABILITY_ROWS,
   chatOperationSpec,
@@ -65,5 +65,8 @@ export const decideChat = (
   if (op.invalid) return op.invalid;
   const notNow = whyNotChat(ctx, name);
   if (notNow) return notNow;
-  return chatOperationSpec(name).apply(ctx, op.params as never, env);
+  const change = chatOperationSpec(name).apply(ctx, op.params as never, env);
+  if (isRefusal(change)) return change;
+  const full = transcriptFull(ctx.chat, change.chat);
+  return full ? refuse.invalidState(full) : change;
 };

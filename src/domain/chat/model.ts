@@ -26,6 +26,11 @@ export interface ChatAgent {
   readonly via: JoinedVia;
   /** Who offered this agent the chat (Invite, Consult, Transfer), and the referenceId they were answered. */
   readonly invitedBy?: { readonly userId: string; readonly referenceId?: number };
+  /**
+   * Kept when the agent leaves (offered or chatting before, neither after): the last message
+   * index and the user data they could read then. A party who has left reads the chat as it was.
+   */
+  readonly left?: { readonly lastIndex: number; readonly userData: Readonly<Record<string, string | number>> };
 }
 
 export interface ChatCustomer {
@@ -103,3 +108,50 @@ export const visibleTo = (reader: 'customer' | 'agent' | 'supervisor', message: 
   (message.visibility === 'Agents' && reader !== 'customer') ||
   (message.visibility === 'Supervisors' && reader === 'supervisor');
 
+
+/**
+ * Marks each agent who left in this change with what they could read then: the transcript up to
+ * their own ParticipantLeft (or up to where it stood before the change) and the user data of
+ * before. An agent offered the chat again loses the mark.
+ */
+export const rememberChatDepartures = (before: Chat | undefined, after: Chat): Chat => {
+  const engagedBefore = new Set((before?.agents ?? []).filter(isEngaged).map((a) => a.userId));
+  let changed = false;
+  const agents = after.agents.map((a) => {
+    if (isEngaged(a)) {
+      if (a.left === undefined) return a;
+      changed = true;
+      const { left: _gone, ...back } = a;
+      return back;
+    }
+    if (a.left !== undefined || !engagedBefore.has(a.userId)) return a;
+    changed = true;
+    const own = after.messages.filter((m) => m.from === a.participantId && m.type === 'ParticipantLeft' && m.index > (before?.messages.length ?? 0));
+    const lastIndex = own.length > 0 ? (own[own.length - 1] as ChatMessage).index : (before?.messages.length ?? 0);
+    return { ...a, left: { lastIndex, userData: before?.userData ?? {} } };
+  });
+  return changed ? { ...after, agents } : after;
+};
+
+/** What this agent may read of the chat: everything while engaged; as it was when they left. */
+export const chatAsSeenBy = (chat: Chat, userId: string): { readonly userData: Readonly<Record<string, string | number>>; readonly lastIndex: number } => {
+  const self = agentOf(chat, userId);
+  if (self === undefined || isEngaged(self)) return { userData: chat.userData, lastIndex: Number.MAX_SAFE_INTEGER };
+  return self.left ?? { userData: {}, lastIndex: 0 };
+};
+
+/**
+ * A transcript holds at most this many messages. Joins and leaves are always let through (a full
+ * chat must still be left and ended); what a participant says, types or pushes is refused.
+ */
+export const MAX_TRANSCRIPT_MESSAGES = 5000;
+const ALWAYS_RECORDED: ReadonlySet<MessageType> = new Set(['ParticipantJoined', 'ParticipantLeft']);
+
+/** Why this change may not be recorded, or null: it adds content to a full transcript. */
+export const transcriptFull = (before: Chat, after: Chat): string | null => {
+  if (after.messages.length <= MAX_TRANSCRIPT_MESSAGES) return null;
+  const added = after.messages.slice(before.messages.length);
+  return added.some((m) => !ALWAYS_RECORDED.has(m.type))
+    ? `the transcript of chat ${before.id} is full (at most ${MAX_TRANSCRIPT_MESSAGES} messages): start a new chat`
+    : null;
+};

@@ -39,6 +39,8 @@ export interface RoutableAgent {
   readonly userId: string;
   readonly nickname: string;
   readonly session: AgentSession;
+  /** How many chats the agent is offered or chatting in now. */
+  readonly engaged: number;
 }
 
 export interface RoutingEnv {
@@ -46,7 +48,12 @@ export interface RoutingEnv {
   newParticipantId(): string;
   /** The tenant name written into routed chats' user data (RTenant). */
   readonly tenant: string;
+  /** The most chats routing lets one agent be offered or chatting in at once. */
+  readonly maxChatsPerAgent: number;
 }
+
+/** An agent takes a few chats at a time (8 unless configured); beyond that, chats wait for someone free. */
+export const DEFAULT_MAX_CHATS_PER_AGENT = 8;
 
 /**
  * Offers every waiting chat it can, oldest first, each to the agent Ready the longest. Receiving a
@@ -60,14 +67,17 @@ export const routeWaitingChats = (
   env: RoutingEnv,
 ): { chats: Chat[]; sessions: AgentSession[] } => {
   const sessions = new Map(agents.map((a) => [a.userId, a.session]));
+  const engaged = new Map(agents.map((a) => [a.userId, a.engaged]));
   const chats: Chat[] = [];
   for (const chat of waiting) {
     const candidates = agents.flatMap((a) => {
       const since = sessions.get(a.userId)?.channels?.chat;
-      return since?.state === 'Ready' ? [{ userId: a.userId, nickname: a.nickname, idleSince: since.since }] : [];
+      const free = (engaged.get(a.userId) ?? 0) < env.maxChatsPerAgent;
+      return since?.state === 'Ready' && free ? [{ userId: a.userId, nickname: a.nickname, idleSince: since.since }] : [];
     });
     const agent = pickAgent(chat, candidates);
     if (!agent) continue;
+    engaged.set(agent.userId, (engaged.get(agent.userId) ?? 0) + 1);
     const session = sessions.get(agent.userId) as AgentSession;
     const chatChannel = session.channels?.chat as NonNullable<NonNullable<AgentSession['channels']>['chat']>;
     sessions.set(agent.userId, { ...session, channels: { ...session.channels, chat: { ...chatChannel, since: env.now } } });

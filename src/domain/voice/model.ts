@@ -35,6 +35,12 @@ export interface Party {
    * the same change, is not among them.
    */
   readonly sawAtRelease?: readonly string[];
+  /**
+   * The call's user data as this party last saw it, kept when they leave: a party who has left
+   * reads the call as it was then, never what was attached after (the contract's "reads follow
+   * membership").
+   */
+  readonly userDataWhenLeft?: Readonly<Record<string, string | number>>;
 }
 
 /** A supervisor who monitors a DN, as the domain needs to know it. */
@@ -176,4 +182,32 @@ export const syncMonitors = (call: Call, monitors: readonly Monitor[], removed: 
   }
   // Unchanged calls are returned as they came, so callers can tell what to commit.
   return next;
+};
+
+/**
+ * Marks each party who left in this change (present before, Released after) with the user data
+ * they saw while there; a party who is back (a retrieved or re-dialled DN) loses the mark.
+ */
+export const rememberDepartures = (before: Call | undefined, after: Call): Call => {
+  if (!after.parties.some((p) => p.state === 'Released' ? p.userDataWhenLeft === undefined : p.userDataWhenLeft !== undefined)) return after;
+  const wasPresent = new Set((before?.parties ?? []).filter(isPresent).map((p) => p.dn));
+  return {
+    ...after,
+    parties: after.parties.map((p) => {
+      if (p.state !== 'Released') {
+        if (p.userDataWhenLeft === undefined) return p;
+        const { userDataWhenLeft: _gone, ...back } = p;
+        return back;
+      }
+      if (p.userDataWhenLeft !== undefined || !wasPresent.has(p.dn)) return p;
+      return { ...p, userDataWhenLeft: before?.userData ?? {} };
+    }),
+  };
+};
+
+/** The user data this viewer may read: all of it while present; as it was when they left; else none. */
+export const userDataFor = (call: Call, dn: string): Readonly<Record<string, string | number>> => {
+  const self = call.parties.find((p) => p.dn === dn);
+  if (self === undefined) return {};
+  return self.state === 'Released' ? (self.userDataWhenLeft ?? {}) : call.userData;
 };

@@ -61,6 +61,8 @@ export interface HandlerDeps {
       queueMember(userId: string): { userId: string; userName: string; dn: string } | undefined;
     };
   readonly tenant: string;
+  /** Routing offers an agent at most this many chats at once. */
+  readonly maxChatsPerAgent: number;
 }
 
 const NO_CALLS: ReadonlyMap<string, Call> = new Map();

@@ -4,7 +4,7 @@
  * agent who just went Ready). The offers are committed with that change, atomically.
  */
 import type { AgentSession } from '../../domain/agent/model.js';
-import { isWaiting, type Chat } from '../../domain/chat/model.js';
+import { isEngaged, isWaiting, type Chat } from '../../domain/chat/model.js';
 import { routeWaitingChats, type RoutableAgent } from '../../domain/chat/routing.js';
 import { chatReadySince } from '../../store/port.js';
 import type { AgentEvent } from '../../domain/agent/decide.js';
@@ -30,11 +30,21 @@ export const routeWith = async (deps: HandlerDeps, changedChats: readonly Chat[]
   const changed = new Map(changedSessions.map((s) => [s.userId, s]));
   const readyIds = (await store.readyChatAgents()).map((r) => r.userId).filter((id) => !changed.has(id));
   const loadedSessions = (await Promise.all(readyIds.map((id) => store.getAgentSession(id)))).filter((s): s is AgentSession => s !== undefined);
-  const agents: RoutableAgent[] = [...loadedSessions, ...changed.values()].flatMap((session) => {
-    const nickname = directory.nicknameOf(session.userId);
-    return nickname !== undefined && chatReadySince(session) !== null ? [{ userId: session.userId, nickname, session }] : [];
+  const ready = [...loadedSessions, ...changed.values()].filter((s) => directory.nicknameOf(s.userId) !== undefined && chatReadySince(s) !== null);
+  // What each Ready agent already has, the command's own change winning over what is stored.
+  const engagedIn = async (userId: string) =>
+    mergeById((c: Chat) => c.id, await store.chatsOfAgent(userId), changedChats.filter((c) => c.agents.some((a) => a.userId === userId))).filter((c) =>
+      c.agents.some((a) => a.userId === userId && isEngaged(a)),
+    ).length;
+  const agents: RoutableAgent[] = await Promise.all(
+    ready.map(async (session) => ({ userId: session.userId, nickname: directory.nicknameOf(session.userId) as string, session, engaged: await engagedIn(session.userId) })),
+  );
+  const routed = routeWaitingChats(waiting, agents, {
+    now: deps.clock.now(),
+    newParticipantId: deps.chatIds.participantId,
+    tenant: deps.tenant,
+    maxChatsPerAgent: deps.maxChatsPerAgent,
   });
-  const routed = routeWaitingChats(waiting, agents, { now: deps.clock.now(), newParticipantId: deps.chatIds.participantId, tenant: deps.tenant });
   return { ...routed, loadedChats, loadedSessions };
 };
 

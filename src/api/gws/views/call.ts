@@ -5,7 +5,7 @@
 import type { DirectoryUser } from '../../../directory/directory.js';
 import { toActor } from '../../../directory/directory.js';
 import { contextFor, voiceCapabilities } from '../../../domain/voice/decide.js';
-import { isPresent, otherPresentDns, partyOf, type Call, type PartyState } from '../../../domain/voice/model.js';
+import { isPresent, otherPresentDns, partyOf, userDataFor, type Call, type PartyState } from '../../../domain/voice/model.js';
 import type { DnDirectory } from '../../../domain/voice/operations.js';
 import { isRefusal } from '../../../domain/refusals.js';
 import { gwsRefs } from '../resource-ids.js';
@@ -89,7 +89,9 @@ export const callView = (input: CallViewInput): GwsCall => {
     uri: callUri(urls, call.id),
     path: callPath(call.id),
   };
-  if (Object.keys(call.userData).length > 0) view.userData = { ...call.userData };
+  // A party who has left reads the user data as it was when they left.
+  const userData = userDataFor(call, dn);
+  if (Object.keys(userData).length > 0) view.userData = { ...userData };
   if (call.callType === 'Inbound') view.ani = call.ani;
   if (call.parentCallId !== null) {
     view.parentCallUri = callUri(urls, call.parentCallId);

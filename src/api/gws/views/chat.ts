@@ -5,7 +5,7 @@
 import { chatCapabilities, chatContextFor, type ChatWorld } from '../../../domain/chat/decide.js';
 import { isRefusal } from '../../../domain/refusals.js';
 import { visibleParticipants } from '../../../domain/chat/events.js';
-import { agentOf, readerOf, visibleTo, type Chat, type ChatMessage } from '../../../domain/chat/model.js';
+import { agentOf, chatAsSeenBy, readerOf, visibleTo, type Chat, type ChatMessage } from '../../../domain/chat/model.js';
 import type { Actor } from '../../../domain/actor.js';
 import { userUri, type Urls } from './urls.js';
 
@@ -56,7 +56,8 @@ export const chatView = (u: Urls, chat: Chat, viewer: Actor, world: ChatWorld): 
   const ctx = chatContextFor(chat, viewer, chat.id, world);
   const state = isRefusal(ctx) ? 'Completed' : ctx.self.state;
   return {
-    userData: { ...chat.userData },
+    // A party who has left reads the chat as it was when they left.
+    userData: { ...chatAsSeenBy(chat, viewer.userId).userData },
     state,
     capabilities: isRefusal(ctx) ? [] : chatCapabilities(ctx),
     uri: chatUri(u, chat.id),
@@ -77,6 +78,11 @@ export const messageView = (u: Urls, chat: Chat, m: ChatMessage) => ({
   timestampSeconds: m.time,
 });
 
-/** The transcript as this reader may read it (agents: everything but supervisors' whispers). */
-export const agentMessages = (u: Urls, chat: Chat, reader: 'agent' | 'supervisor', from = 1, count = Number.MAX_SAFE_INTEGER) =>
-  chat.messages.filter((m) => m.index >= from && visibleTo(reader, m)).slice(0, count).map((m) => messageView(u, chat, m));
+/**
+ * The transcript as this reader may read it (agents: everything but supervisors' whispers; a
+ * party who has left: nothing sent after they left).
+ */
+export const agentMessages = (u: Urls, chat: Chat, reader: 'agent' | 'supervisor', from = 1, count = Number.MAX_SAFE_INTEGER, userId?: string) => {
+  const upTo = userId === undefined ? Number.MAX_SAFE_INTEGER : chatAsSeenBy(chat, userId).lastIndex;
+  return chat.messages.filter((m) => m.index >= from && m.index <= upTo && visibleTo(reader, m)).slice(0, count).map((m) => messageView(u, chat, m));
+};
