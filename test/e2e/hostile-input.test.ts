@@ -247,7 +247,7 @@ const accepted = (res: RawResponse) =>
 
 // ---- Generators -----------------------------------------------------------------------------------
 const VOICE_OPS = [
-  'Answer', 'Hangup', 'Hold', 'Retrieve', 'InitiateConference', 'CompleteConference', 'SingleStepConference', 'InitiateTransfer',
+  'Answer', 'Reject', 'Hangup', 'Hold', 'Retrieve', 'InitiateConference', 'CompleteConference', 'SingleStepConference', 'InitiateTransfer',
   'CompleteTransfer', 'SingleStepTransfer', 'SwapCalls', 'ClearCall', 'RemoveParticipantFromConference', 'SendDtmf', 'MuteCall',
   'UnmuteCall', 'AttachUserData', 'UpdateUserData', 'DeleteUserDataPair', 'DeleteUserData', 'SwitchToListenIn', 'SwitchToBargeIn',
   'SwitchToCoach', 'MuteMonitoredUser', 'UnmuteMonitoredUser',
@@ -259,8 +259,8 @@ const CHAT_OPS = [
   'SwitchToCoach', 'SwitchToBargeIn',
 ];
 const SESSION_OPS = ['StartContactCenterSession', 'EndContactCenterSession'];
-const CHANNEL_OPS = ['Ready', 'NotReady'];
-const MONITOR_OPS = ['ListenIn', 'Coach', 'BargeIn', 'CancelSupervisorMonitoring'];
+const CHANNEL_OPS = ['Ready', 'NotReady', 'AfterCallWork', 'AuxWork'];
+const MONITOR_OPS = ['ListenIn', 'Coach', 'BargeIn', 'CancelSupervisorMonitoring', 'DoNotDisturbOn', 'DoNotDisturbOff', 'ForwardCallsOn', 'ForwardCallsOff'];
 const JUNK_OPS = ['', ' ', 'hangup', 'HANGUP', 'Hangup ', 'Hangup\u0000', 'toString', '__proto__', 'constructor', 'valueOf', 'Dial', 'Intrude', '😀', 'A'.repeat(5000), 'Ready\n'];
 
 const segment = (text: string) => {
