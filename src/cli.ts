@@ -9,7 +9,7 @@ import { runComply } from './comply/run.js';
 import { RulesError, type ComplianceRule } from './domain/compliance/rules.js';
 import { loadRulesFile } from './rules-file.js';
 
-const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml] [--external-answer-ms MS]`;
+const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml] [--external-answer-ms MS] [--cors-origin ORIGIN[,ORIGIN…]]`;
 
 const die = (reason: string, code = 2): never => {
   process.stderr.write(`conclave: ${reason}\n`);
@@ -35,7 +35,7 @@ const serve = async (config: ServeConfig) => {
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   let server;
   try {
-    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules, externalAnswerMs: config.externalAnswerMs });
+    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules, externalAnswerMs: config.externalAnswerMs, corsOrigins: config.corsOrigins });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') die(`port ${config.port} on ${config.host} is already in use`, 1);

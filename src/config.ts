@@ -3,6 +3,7 @@
  * variable). Pure: the CLI prints the error and exits; tests call it directly.
  */
 import { parseArgs } from 'node:util';
+import { parseCorsOrigins } from './http/cors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -21,6 +22,8 @@ export interface ServeConfig {
   readonly compliance: string | null;
   /** How long an external number rings before answering, in ms: 0 at once, -1 never. */
   readonly externalAnswerMs: number;
+  /** Browser origins allowed to call the GWS API and CometD (CORS, with credentials); none by default. */
+  readonly corsOrigins: readonly string[];
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -32,6 +35,7 @@ export const DEFAULTS: ServeConfig = {
   csrf: false,
   compliance: null,
   externalAnswerMs: 1000,
+  corsOrigins: [],
 };
 
 export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; error: string };
@@ -50,6 +54,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         csrf: { type: 'boolean' },
         compliance: { type: 'string' },
         'external-answer-ms': { type: 'string' },
+        'cors-origin': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -76,9 +81,13 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
   if (!Number.isSafeInteger(externalAnswerMs) || externalAnswerMs > 2_147_483_647)
     return { ok: false, error: `--external-answer-ms must be -1 (never) or a whole number of milliseconds, not '${answerText}'` };
 
+  const cors = parseCorsOrigins(pick('cors-origin', 'CONCLAVE_CORS_ORIGIN'));
+  if (!cors.ok) return cors;
+
   return {
     ok: true,
     config: {
+      corsOrigins: cors.origins,
       host: pick('host', 'CONCLAVE_HOST') ?? DEFAULTS.host,
       port,
       data: pick('data', 'CONCLAVE_DATA') ?? DEFAULTS.data,

@@ -32,7 +32,7 @@ export const createAgentHandlers = (deps: HandlerDeps) => {
       chatSessions,
       agentEvents: decision.events,
       agentEventsFirst: true,
-      answer: () => ({}),
+      answer: () => (decision.unserved ? { unserved: decision.unserved, started: Object.keys(decision.session.channels ?? {}) } : {}),
     });
   };
 
@@ -56,7 +56,7 @@ export const createAgentHandlers = (deps: HandlerDeps) => {
     key: userKey,
     async plan(c) {
       const current = await sessionOf(c.actor.userId);
-      const decision = decideMonitoring(current, c.actor, c.operation, { dnOfDevice: directory.dnOfDevice, deviceIdOf: deps.refs.deviceIdOf }, clock.now());
+      const decision = decideMonitoring(current, c.actor, c.operation, { dnOfDevice: directory.dnOfDevice, deviceIdOf: deps.refs.deviceIdOf, deviceOfDn: (dn) => directory.byDn(dn)?.deviceId ?? undefined }, clock.now());
       if (isRefusal(decision)) return decision;
       const monitor = monitorOf(decision.session);
       // AllCalls joins the agent's calls in progress (NextCall waits for the next one); a
