@@ -3,6 +3,7 @@
  * variable). Pure: the CLI prints the error and exits; tests call it directly.
  */
 import { parseArgs } from 'node:util';
+import { parseCorsOrigins } from './http/cors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -27,6 +28,8 @@ export interface ServeConfig {
   readonly cookieSameSite: 'Strict' | 'Lax' | 'None';
   /** How long ended calls and chats are kept, in ms (0 = forever). */
   readonly retentionMs: number;
+  /** Browser origins allowed to call the GWS API and CometD (CORS, with credentials); none by default. */
+  readonly corsOrigins: readonly string[];
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -41,6 +44,7 @@ export const DEFAULTS: ServeConfig = {
   maxConnectionsPerAddress: 8192,
   cookieSameSite: 'Strict',
   retentionMs: 3 * 24 * 60 * 60 * 1000,
+  corsOrigins: [],
 };
 
 const DURATION_UNITS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -64,6 +68,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         'max-connections-per-address': { type: 'string' },
         'cookie-samesite': { type: 'string' },
         retention: { type: 'string' },
+        'cors-origin': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -104,10 +109,13 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
   const retentionMs = retention ? Number(retention[1]) * (DURATION_UNITS[retention[2] || 'd'] as number) : NaN;
   if (!Number.isSafeInteger(retentionMs))
     return { ok: false, error: `--retention must be 0 (keep everything) or a whole number of days, or of d/h/m/s (3d, 12h), not '${retentionText}'` };
+  const cors = parseCorsOrigins(pick('cors-origin', 'CONCLAVE_CORS_ORIGIN'));
+  if (!cors.ok) return cors;
 
   return {
     ok: true,
     config: {
+      corsOrigins: cors.origins,
       host: pick('host', 'CONCLAVE_HOST') ?? DEFAULTS.host,
       port,
       data: pick('data', 'CONCLAVE_DATA') ?? DEFAULTS.data,

@@ -30,6 +30,7 @@ import { randomIds, systemClock } from './engine/ids.js';
 import { fanOut, type Clock, type IdSource } from './engine/ports.js';
 import { createApp } from './http/app.js';
 import { connectionLimits, type ConnectionLimits } from './http/connections.js';
+import { corsHook } from './http/cors.js';
 import { registerOpenApi, serveOpenApi } from './http/openapi.js';
 
 const CONCLAVE_VERSION = '0.2.0';
@@ -71,6 +72,8 @@ export interface ServerOptions {
   readonly retentionMs?: number;
   /** How often retention runs, in ms (default: an hour, or the retention itself if shorter). */
   readonly retentionSweepMs?: number;
+  /** Browser origins allowed by CORS on /api/v2 and CometD (`--cors-origin`); none by default. */
+  readonly corsOrigins?: readonly string[];
 }
 
 export const DEFAULT_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
@@ -182,7 +185,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   // The customer chat API takes form-encoded bodies, as GMS does.
   await app.register(formbody);
   await app.register(customerChatPlugin(engine), { prefix: '/genesys/2/chat' });
-  await app.register(gwsRoutes({ engine, store, directory, auth, clock, urls, chatDirectory: people, csrf: options.csrf ?? false }), { prefix: '/api/v2' });
+  const cors = corsHook(options.corsOrigins ?? []);
+  await app.register(gwsRoutes({ engine, store, directory, auth, clock, urls, chatDirectory: people, csrf: options.csrf ?? false, cors }), { prefix: '/api/v2' });
 
   // CometD: the client posts meta messages to MOUNT/handshake, MOUNT/connect, ... and batches to
   // MOUNT. Fastify parses (and size-limits) the JSON; the CometD server takes over the response.
@@ -192,8 +196,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     hub.handle(request.raw, reply.raw);
   };
   // Bayeux is described by the CometD specification, not by OpenAPI.
-  app.post('/api/v2/notifications', { schema: { hide: true } }, bayeux);
-  app.post('/api/v2/notifications/*', { schema: { hide: true } }, bayeux);
+  // CORS as on the GWS plugin; CometD's preflights reach the plugin's not-found route, whose hook answers them.
+  app.post('/api/v2/notifications', { schema: { hide: true }, onRequest: cors }, bayeux);
+  app.post('/api/v2/notifications/*', { schema: { hide: true }, onRequest: cors }, bayeux);
 
   compliance = createCompliance({
     engine,

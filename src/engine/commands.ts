@@ -5,6 +5,7 @@
  */
 import type { Actor } from '../domain/actor.js';
 import type { ParsedChannelOperation, ParsedDeviceOperation, ParsedSessionOperation } from '../domain/agent/commands.js';
+import type { ChannelResult } from '../domain/agent/decide.js';
 import type { CustomerSendParams, ParsedChatOperation, ParsedIntrudeOperation, StartChatParams } from '../domain/chat/commands.js';
 import type { CustomerCredentials } from '../domain/chat/customer.js';
 import type { Chat } from '../domain/chat/model.js';
@@ -67,7 +68,8 @@ export interface Answers {
   CallOperation: object;
   Dial: { readonly callId: string };
   DeviceOperation: object;
-  SessionOperation: object;
+  /** StartContactCenterSession: the channels it could not start (a partial success), if any. */
+  SessionOperation: { readonly unserved?: readonly ChannelResult[]; readonly started?: readonly string[] };
   ChannelOperation: object;
   ChatOperation: { readonly referenceId?: number };
   Intrude: { readonly referenceId: number };

@@ -94,6 +94,8 @@ export const chatReadySince = (s: AgentSession): number | null =>
 
 /** The monitoring a session holds, as the voice domain needs it. */
 export const monitorOf = (s: AgentSession): Monitor | null =>
-  s.monitoring && !s.monitoring.consumed ? { supervisorDn: s.monitoring.supervisorDn, targetDn: s.monitoring.targetDn, mode: s.monitoring.mode } : null;
+  s.monitoring && !s.monitoring.consumed
+    ? { supervisorDn: s.monitoring.supervisorDn, targetDn: s.monitoring.targetDn, mode: s.monitoring.mode, scope: s.monitoring.scope }
+    : null;
 
 export const bumped = <T extends { version: number }>(entity: T): T => ({ ...entity, version: entity.version + 1 });

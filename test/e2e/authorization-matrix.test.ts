@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildDirectory, type Directory } from '../../src/directory/directory.js';
 import { DEMO_DIRECTORY } from '../../src/directory/demo.js';
-import { CHAT_OPERATIONS, type ChatOperation } from '../../src/domain/chat/operations.js';
+import { CHAT_OPERATIONS, UNLISTED_CHAT_OPERATIONS, type ChatOperation } from '../../src/domain/chat/operations.js';
 import { isListedVoiceOperation, VOICE_CALL_OPERATIONS, type VoiceCallOperation } from '../../src/domain/voice/operations.js';
 import { gws, type GwsClient, type Reply } from '../helpers/gws.js';
 import { postForm } from '../helpers/customer.js';
@@ -290,6 +290,7 @@ describe('authorization matrix', () => {
       SendStopTypingNotification:                     [0,     0,  0,   0,    0,  6,    6,    6,  5],
       RemoveParticipantFromConference:                [0,     0,  3,   0,    3,  6,    6,    6,  5],
       SendUrl:                                        [0,     0,  0,   0,    0,  6,    6,    6,  5],
+      SendNicknameUpdatedNotice:                      [0,     0,  0,   0,    0,  6,    6,    6,  5],
       SwitchToMonitor:                                [3,     3,  3,   0,    2,  6,    6,    6,  5],
       SwitchToCoach:                                  [3,     3,  3,   0,    0,  6,    6,    6,  5],
       SwitchToBargeIn:                                [3,     3,  3,   2,    0,  6,    6,    6,  5],
@@ -362,6 +363,7 @@ describe('authorization matrix', () => {
           case 'SendToAgents': return { text: 'to agents' };
           case 'SendMessage': return { text: 'hello' };
           case 'SendUrl': return { url: 'https://example.com/help' };
+          case 'SendNicknameUpdatedNotice': return { noticeText: 'Matrix' };
           default: return {};
         }
       };
@@ -389,8 +391,8 @@ describe('authorization matrix', () => {
         if (seen.status === 200) {
           const capabilities = seen.body.chat.capabilities as string[];
           const listed = capabilities.includes(op);
-          // SendUrl is accepted but never listed (docs/decisions.md: no GWS sample lists it).
-          const shouldList = op === 'SendUrl' ? false : got === 0;
+          // SendUrl and SendNicknameUpdatedNotice are accepted but never listed (no GWS sample lists them).
+          const shouldList = (UNLISTED_CHAT_OPERATIONS as readonly string[]).includes(op) ? false : got === 0;
           if (listed !== shouldList) mismatches.push(`${where}: answered ${got} but ${listed ? 'listed' : 'not listed'} in capabilities [${capabilities}]`);
         } else if (seen.status !== 200 && (seen.body?.statusCode !== 6 || got !== 6)) {
           mismatches.push(`${where}: GET answered ${seen.status} ${JSON.stringify(seen.body)} while the operation answered ${got}`);

@@ -166,7 +166,11 @@ describe('chat conversation', () => {
     assert.deepEqual(notes.map((n) => n.notificationType), ['StatusChange', 'ParticipantsUpdated', 'NewMessages']);
     assert.equal(notes[0].chat.state, 'Chatting');
     assert.deepEqual(participantsOf(notes[1].chat), [['test_consult', 'Agent', 'All'], ['pat', 'Customer', 'All']]);
-    assert.deepEqual(notes[2].messages.map((m: any) => [m.type, m.from.nickname, m.from.type]), [['ParticipantJoined', 'test_consult', 'Agent']]);
+    // ChatAccept page: the third notification is "the chat history up to the point of joining".
+    assert.deepEqual(notes[2].messages.map((m: any) => [m.type, m.from.nickname, m.from.type]), [
+      ['ParticipantJoined', 'pat', 'Customer'],
+      ['ParticipantJoined', 'test_consult', 'Agent'],
+    ]);
 
     await say(a, chatId, 'Hello, how can I help?');
     const seen = (await transcript(customer)).messages;

@@ -492,7 +492,7 @@ describe('parseServeConfig', () => {
   };
 
   it('defaults as the contract says', () => {
-    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000 });
+    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000, corsOrigins: [] });
     assert.deepEqual(ok([]), DEFAULTS);
   });
 
@@ -513,6 +513,7 @@ describe('parseServeConfig', () => {
       maxConnectionsPerAddress: 8192,
       cookieSameSite: 'Strict',
       retentionMs: 259_200_000,
+      corsOrigins: [],
     });
     assert.equal(ok(['--port=9001']).port, 9001);
     assert.equal(ok(['--log-level=warn']).logLevel, 'warn');
@@ -531,6 +532,7 @@ describe('parseServeConfig', () => {
       maxConnectionsPerAddress: 8192,
       cookieSameSite: 'Strict',
       retentionMs: 259_200_000,
+      corsOrigins: [],
     });
   });
 
@@ -548,6 +550,7 @@ describe('parseServeConfig', () => {
       maxConnectionsPerAddress: 8192,
       cookieSameSite: 'Strict',
       retentionMs: 259_200_000,
+      corsOrigins: [],
     });
   });
 
@@ -580,6 +583,14 @@ describe('parseServeConfig', () => {
     assert.equal(ok([], { CONCLAVE_EXTERNAL_ANSWER_MS: '250' }).externalAnswerMs, 250);
     assert.equal(ok(['--external-answer-ms', '5'], { CONCLAVE_EXTERNAL_ANSWER_MS: '250' }).externalAnswerMs, 5);
     for (const bad of ['-2', 'soon', '1.5', '99999999999']) assert.match(error([`--external-answer-ms=${bad}`]), /--external-answer-ms/, bad);
+  });
+
+  it('reads --cors-origin and CONCLAVE_CORS_ORIGIN (comma-separated origins, flag wins), refusing a non-origin', () => {
+    assert.deepEqual(ok(['--cors-origin', 'https://desk.example.com']).corsOrigins, ['https://desk.example.com']);
+    assert.deepEqual(ok([], { CONCLAVE_CORS_ORIGIN: 'http://a.test:3000, https://b.test' }).corsOrigins, ['http://a.test:3000', 'https://b.test']);
+    assert.deepEqual(ok(['--cors-origin=http://c.test'], { CONCLAVE_CORS_ORIGIN: 'http://a.test' }).corsOrigins, ['http://c.test']);
+    for (const bad of ['desk.example.com', 'https://desk.example.com/app', 'ftp://x.test', '*'])
+      assert.match(error([`--cors-origin=${bad}`]), /--cors-origin/, bad);
   });
 
   it('a valid flag wins over an invalid variable', () => {

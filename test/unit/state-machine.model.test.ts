@@ -517,6 +517,8 @@ class ChatReal {
 }
 
 const engaged = (s: AgentState) => s === 'Invited' || s === 'Chatting';
+/** In this model only Consult makes an agent visible to agents only. */
+const isConsultantModel = (a: { state: AgentState; visibility: Visibility }) => a.state === 'Chatting' && a.visibility === 'Agents';
 const isWaitingModel = (m: ChatModel) => !m.ended && m.connected && ![...m.agents.values()].some((a) => engaged(a.state));
 
 /** The model's prediction for an agent's operation (target: a user id for targeted operations). */
@@ -541,6 +543,8 @@ const predictChat = (m: ChatModel, userId: string, op: ChatOp, target: string | 
     case 'Transfer': {
       if (self.state !== 'Chatting' || m.ended || target === undefined || target === userId) return false;
       const existing = m.agents.get(target);
+      // ChatConsult: Transfer or Invite to the consultant completes the consultation.
+      if (op !== 'Consult' && existing && isConsultantModel(existing)) return true;
       return (AGENTS as readonly string[]).includes(target) && !(existing && engaged(existing.state)) && WITH_SESSION.has(target);
     }
     case 'RemoveParticipantFromConference':
@@ -593,12 +597,25 @@ const applyChat = (m: ChatModel, userId: string, op: ChatOp, target: string | un
       m.messages.push('Agents');
       return;
     case 'Invite':
-    case 'Consult':
+    case 'Consult': {
+      const consultant = m.agents.get(target as string);
+      if (op === 'Invite' && consultant && isConsultantModel(consultant)) {
+        // Completing a consultation: they become visible to all, and everyone sees them join.
+        consultant.visibility = 'All';
+        m.messages.push('All');
+        return;
+      }
       m.agents.set(target as string, { state: 'Invited', visibility: op === 'Consult' ? 'Agents' : 'All' });
       return;
-    case 'Transfer':
-      m.agents.set(target as string, { state: 'Invited', visibility: 'All' });
+    }
+    case 'Transfer': {
+      const consultant = m.agents.get(target as string);
+      if (consultant && isConsultantModel(consultant)) {
+        consultant.visibility = 'All';
+        m.messages.push('All');
+      } else m.agents.set(target as string, { state: 'Invited', visibility: 'All' });
       return leave('Completed');
+    }
     case 'Leave':
       return leave('auto');
     case 'Complete':

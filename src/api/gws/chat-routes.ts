@@ -53,7 +53,9 @@ export const registerChatRoutes = (plain: FastifyInstance, deps: ChatRouteDeps) 
     return chat && agentOf(chat, userId) ? chat : refuse.notFound('chat', chatId);
   };
 
-  api.get('/me/chats/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+  // A chat's `uri` is /api/v2/chats/{id} (as in the GWS chat samples): it reads like /me/chats/{id}.
+  for (const path of ['/me/chats/:id', '/chats/:id'])
+  api.get(path, { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
     const actor = toActor(request.user);
     const chat = await visibleChat(actor.userId, request.params.id);
     if (isRefusal(chat)) {

@@ -10,6 +10,7 @@ import type { Directory, DirectoryUser } from '../../directory/directory.js';
 import { toActor } from '../../directory/directory.js';
 import type { ChatDirectory } from '../../domain/chat/operations.js';
 import { parseChannelOperation, parseMonitoringOperation, parseSessionOperation } from '../../domain/agent/commands.js';
+import { PARTIAL_SUCCESS } from '../../domain/agent/decide.js';
 import { isRefusal, refuse, type Refusal } from '../../domain/refusals.js';
 import { parseDialOperation, parseVoiceOperation } from '../../domain/voice/commands.js';
 import { partyOf, type Call } from '../../domain/voice/model.js';
@@ -19,11 +20,12 @@ import type { Clock } from '../../engine/ports.js';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/port.js';
 import { CSRF_REFUSAL, refuseAuthentication, type Authenticator } from './auth.js';
+import type { CorsHook } from '../../http/cors.js';
 import { errorBody, gwsErrorHandler, gwsNotFoundHandler, httpStatusOf } from './errors.js';
 import { registerChatRoutes } from './chat-routes.js';
 import { callView } from './views/call.js';
 import { callUri, type Urls } from './views/urls.js';
-import { deviceView, userView } from './views/user.js';
+import { channelsView, deviceView, userView } from './views/user.js';
 
 export interface GwsDeps {
   readonly engine: Engine;
@@ -35,6 +37,8 @@ export interface GwsDeps {
   readonly chatDirectory: ChatDirectory;
   /** GWS CSRF protection: GETs hand out a token, writes must send it back. */
   readonly csrf?: boolean;
+  /** CORS for browser desktops (http/cors.ts): runs before authentication, answers preflights. */
+  readonly cors?: CorsHook;
 }
 
 declare module 'fastify' {
@@ -45,6 +49,22 @@ declare module 'fastify' {
 
 export const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Fields = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 256 })) });
+const Subresources = Type.Object({ subresources: Type.Optional(Type.String({ maxLength: 256 })) });
+
+/** The subresources of /me that Conclave serves, in the order the QueryAgentState page lists them. */
+const ME_SUBRESOURCES = ['devices', 'channels', 'calls'] as const;
+type MeSubresource = (typeof ME_SUBRESOURCES)[number];
+
+/** `*`, a comma-separated list, or nothing; an unknown name is refused (10) naming those served. */
+const subresourcesOf = (text: string | undefined): Set<MeSubresource> | Refusal => {
+  if (text === undefined) return new Set();
+  if (text.trim() === '*') return new Set(ME_SUBRESOURCES);
+  const names = text.split(',').map((n) => n.trim());
+  const unknown = names.find((n) => !(ME_SUBRESOURCES as readonly string[]).includes(n));
+  if (unknown !== undefined)
+    return refuse.invalidParameter('subresources', `names '${unknown}', which /me does not have; use * or some of ${ME_SUBRESOURCES.join(', ')}`);
+  return new Set(names as MeSubresource[]);
+};
 
 export const gwsRoutes = (deps: GwsDeps) => {
   const { engine, store, directory, auth, clock, urls } = deps;
@@ -68,7 +88,10 @@ export const gwsRoutes = (deps: GwsDeps) => {
     plain.setNotFoundHandler(gwsNotFoundHandler);
     const api = plain.withTypeProvider<TypeBoxTypeProvider>();
     api.decorateRequest('user', null as unknown as DirectoryUser);
+    if (deps.cors) api.addHook('onRequest', deps.cors);
     api.addHook('onRequest', async (request, reply) => {
+      // A preflight the CORS hook answered is done.
+      if (reply.sent) return reply;
       const result = auth.authenticate(request.headers, request.ip);
       if (!result.ok) return refuseAuthentication(reply, result);
       request.user = result.user;
@@ -83,12 +106,57 @@ export const gwsRoutes = (deps: GwsDeps) => {
         reply.header('Set-Cookie', auth.sessionCookie(result.user));
     });
 
-    api.get('/me', async (request) => ({ statusCode: 0, user: userView(urls, request.user) }));
+    /**
+     * GET /me, and with `subresources` (UsersResource, Subresources, QueryAgentState pages): `*`
+     * or a comma-separated list of devices, channels and calls, as siblings of the user's fields,
+     * so that a reloaded desktop rebuilds its state from one request (CallResource: "Calls are
+     * returned from … GET requests to /api/v2/me?subresources=*").
+     */
+    api.get('/me', { schema: { querystring: Subresources } }, async (request, reply) => {
+      const user = request.user;
+      const wanted = subresourcesOf(request.query.subresources);
+      if (isRefusal(wanted)) {
+        const { status, body } = fail(wanted);
+        return reply.code(status).send(body);
+      }
+      const session = wanted.size > 0 ? await store.getAgentSession(user.id) : undefined;
+      const calls = wanted.has('calls') && user.phoneNumber !== null ? await store.presentCallsOf(user.phoneNumber) : [];
+      return {
+        statusCode: 0,
+        user: {
+          ...userView(urls, user),
+          ...(wanted.has('devices') ? { devices: user.deviceId ? [deviceView(urls, user, session)] : [] } : {}),
+          ...(wanted.has('channels') ? { channels: channelsView(session) } : {}),
+          ...(wanted.has('calls') ? { calls: await Promise.all(calls.map((c) => viewOf(user, c))) } : {}),
+        },
+      };
+    });
+
+    // A device URI (deviceUri, targetDeviceUri) read back: its owner, or a supervisor or an
+    // administrator (who name devices to monitor); anyone else is not told it exists (6).
+    api.get('/devices/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const owner = directory.byDeviceId(request.params.id);
+      const viewer = request.user;
+      const may = owner && (owner.id === viewer.id || viewer.roles.includes('ROLE_SUPERVISOR') || viewer.roles.includes('ROLE_ADMIN'));
+      if (!owner || !may) {
+        const { status, body } = fail(refuse.notFound('device', request.params.id));
+        return reply.code(status).send(body);
+      }
+      return { statusCode: 0, device: deviceView(urls, owner, await store.getAgentSession(owner.id)) };
+    });
 
     api.post('/me', async (request, reply) => {
-      const { status, body } = await operate(
-        engine.execute({ type: 'SessionOperation', actor: toActor(request.user), operation: parseSessionOperation(request.body) }),
-      );
+      const outcome = await engine.execute({ type: 'SessionOperation', actor: toActor(request.user), operation: parseSessionOperation(request.body) });
+      if (!isRefusal(outcome) && outcome.unserved) {
+        // A partial success (7): the served channels started (0), each other one says why.
+        const started = outcome.started ?? [];
+        return reply.code(200).send({
+          statusCode: PARTIAL_SUCCESS,
+          statusMessage: `partial success: started ${started.join(', ')}; not started ${outcome.unserved.map((u) => u.channel).join(', ')}`,
+          channels: [...started.map((channel) => ({ channel, statusCode: 0 })), ...outcome.unserved],
+        });
+      }
+      const { status, body } = answer(outcome);
       return reply.code(status).send(body);
     });
 

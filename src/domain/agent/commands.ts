@@ -1,7 +1,6 @@
 /** The agent's own operations' parameters (session, channels, monitoring), as schema tables. */
 import Type from 'typebox';
 import { operationParser, type Parsed } from '../commands/parse.js';
-import { CHANNELS } from './model.js';
 
 const NoParams = Type.Object({ operationName: Type.String() });
 
@@ -9,7 +8,11 @@ const NoParams = Type.Object({ operationName: Type.String() });
 export const SESSION_SCHEMAS = {
   StartContactCenterSession: Type.Object({
     operationName: Type.String(),
-    channels: Type.Optional(Type.Array(Type.Enum(CHANNELS), { minItems: 1, maxItems: 2, uniqueItems: true })),
+    // Any channel name a GWS desktop may ask for (voice, chat, email, workitem, IM…): the ones
+    // Conclave does not serve are answered per channel (StartContactCenterSession page).
+    channels: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }), { minItems: 1, maxItems: 16, uniqueItems: true }),
+    ),
     place: Type.Optional(Type.String({ maxLength: 256 })),
   }),
   EndContactCenterSession: NoParams,
@@ -44,9 +47,12 @@ export const parseChannelOperation = (channel: string): ((body: unknown) => Pars
 export const CHANNEL_OPERATIONS = Object.keys(CHANNEL_SCHEMAS) as (keyof typeof CHANNEL_SCHEMAS)[];
 export const VOICE_CHANNEL_OPERATIONS = parseVoiceChannel.names;
 
+// SupervisorListenIn/Coach/BargeIn pages: targetDeviceUri, or phoneNumber ("the monitored phone
+// number"); one of them is required (checked in decideMonitoring, which names targetDeviceUri).
 const MonitorParams = Type.Object({
   operationName: Type.String(),
-  targetDeviceUri: Type.String({ minLength: 1, maxLength: 2048 }),
+  targetDeviceUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  phoneNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   supervisorMonitoringScope: Type.Optional(Type.Enum(['Agent', 'Call'])),
   supervisorMonitoringMode: Type.Optional(Type.Enum(['NextCall', 'AllCalls'])),
 });

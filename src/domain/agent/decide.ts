@@ -31,7 +31,23 @@ export interface AgentChange {
   readonly ok: true;
   readonly session: AgentSession;
   readonly events: readonly AgentEvent[];
+  /** StartContactCenterSession: the channels asked for that Conclave does not serve, each with why. */
+  readonly unserved?: readonly ChannelResult[];
 }
+
+/** One channel's outcome in a partially successful StartContactCenterSession. */
+export interface ChannelResult {
+  readonly channel: string;
+  readonly statusCode: number;
+  readonly statusMessage?: string;
+}
+
+/**
+ * StartContactCenterSession page: when some channels fail, GWS answers "a partial-success
+ * statusCode of 7"; the channels that succeeded return statusCode 0, the failed ones a
+ * statusCode and statusMessage. It is a success (the session starts), not a refusal.
+ */
+export const PARTIAL_SUCCESS = 7;
 
 export const isAgent = (actor: Actor): boolean => actor.roles.includes('ROLE_AGENT') || actor.roles.includes('ROLE_SUPERVISOR');
 
@@ -53,7 +69,13 @@ export const decideSession = (
     };
   }
   if (op.invalid) return op.invalid;
-  const wanted = op.params.channels ?? [...CHANNELS];
+  const asked = op.params.channels ?? [...CHANNELS];
+  const wanted = asked.filter((c): c is ChannelName => (CHANNELS as readonly string[]).includes(c));
+  const unserved = asked
+    .filter((c) => !(CHANNELS as readonly string[]).includes(c))
+    .map((channel) => refuse.invalidParameter('channels', `includes '${channel}', a channel Conclave does not serve (it serves ${CHANNELS.join(', ')})`));
+  // "If all channels fail, WS returns the statusCode/statusMessage for only one channel."
+  if (wanted.length === 0) return unserved[0] as Refusal;
   if (wanted.includes('voice') && actor.dn === null)
     return refuse.invalidParameter('channels', `includes voice but your user has no device (phone number)`);
   if (session.channels !== null) return refuse.invalidState('you already have a contact-center session; end it first');
@@ -62,6 +84,9 @@ export const decideSession = (
     ok: true,
     session: { ...session, channels, startedAt: now },
     events: [{ kind: 'agent', userId: actor.userId, channels: wanted }],
+    ...(unserved.length > 0
+      ? { unserved: asked.filter((c) => !wanted.includes(c as ChannelName)).map((channel, i) => ({ channel, statusCode: (unserved[i] as Refusal).statusCode, statusMessage: (unserved[i] as Refusal).message })) }
+      : {}),
   };
 };
 

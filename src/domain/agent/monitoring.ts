@@ -18,6 +18,8 @@ export interface DeviceLookup {
   dnOfDevice(deviceId: string): string | undefined;
   /** The device id in a device URI (the dialect's URLs). */
   deviceIdOf(uri: string): string;
+  /** The device of a DN, or undefined (a target named by phoneNumber). */
+  deviceOfDn(dn: string): string | undefined;
 }
 
 export interface MonitoringChange {
@@ -46,17 +48,25 @@ export const decideMonitoring = (
   }
   if (op.invalid) return op.invalid;
   const params = { value: op.params };
-  const deviceId = devices.deviceIdOf(params.value.targetDeviceUri);
-  const targetDn = devices.dnOfDevice(deviceId);
-  if (targetDn === undefined) return refuse.invalidParameter('targetDeviceUri', `'${params.value.targetDeviceUri}' is not a known device`);
-  if (targetDn === actor.dn) return refuse.invalidParameter('targetDeviceUri', 'is your own device');
+  const { targetDeviceUri, phoneNumber } = params.value;
+  if (targetDeviceUri === undefined && phoneNumber === undefined) return refuse.missingParameter('targetDeviceUri');
+  const byNumber = targetDeviceUri === undefined ? devices.deviceOfDn(phoneNumber as string) : undefined;
+  const deviceId = targetDeviceUri !== undefined ? devices.deviceIdOf(targetDeviceUri) : byNumber;
+  const targetDn = deviceId === undefined ? undefined : devices.dnOfDevice(deviceId);
+  const named = targetDeviceUri !== undefined ? 'targetDeviceUri' : 'phoneNumber';
+  if (targetDn === undefined || deviceId === undefined)
+    return refuse.invalidParameter(named, `'${targetDeviceUri ?? phoneNumber}' is not a known ${targetDeviceUri !== undefined ? 'device' : "agent's phone number"}`);
+  if (targetDeviceUri !== undefined && phoneNumber !== undefined && phoneNumber !== targetDn)
+    return refuse.invalidParameter('phoneNumber', `'${phoneNumber}' is not the phone number of the device in targetDeviceUri (${targetDn})`);
+  if (targetDn === actor.dn) return refuse.invalidParameter(named, 'is your own device');
   if (session.monitoring) return refuse.invalidState(`you already monitor ${session.monitoring.targetDn}; CancelSupervisorMonitoring first`);
   const monitoring: MonitoringState = {
     supervisorDn: actor.dn,
     targetDn,
     targetDeviceId: deviceId,
     mode: name as MonitorMode,
-    scope: params.value.supervisorMonitoringScope ?? 'Agent',
+    // The pages' defaults: scope Call, mode AllCalls.
+    scope: params.value.supervisorMonitoringScope ?? 'Call',
     callMode: params.value.supervisorMonitoringMode ?? 'AllCalls',
     since: now,
   };

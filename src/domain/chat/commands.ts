@@ -48,6 +48,7 @@ export const CHAT_SCHEMAS = {
   SendStopTypingNotification: op(TextGroup),
   RemoveParticipantFromConference: op({ ...Target, ...TextGroup }),
   SendUrl: op({ url: Type.String({ minLength: 1, maxLength: 2048 }), ...TextGroup }),
+  SendNicknameUpdatedNotice: op({ noticeText: Type.String({ minLength: 1, maxLength: 256 }) }),
   SwitchToMonitor: NoParams,
   SwitchToCoach: NoParams,
   SwitchToBargeIn: NoParams,

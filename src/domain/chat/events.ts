@@ -73,7 +73,14 @@ export const chatEvents = (
     const dataChanged = !!before && !sameUserData(before.userData, after.userData);
     // An agent reads the messages logged while they were in the chat.
     const inChat = (a: ChatAgent | undefined) => a?.state === 'Chatting';
-    const readable = inChat(was) || inChat(agent) ? fresh.filter((m) => visibleTo(reader, m)).map((m) => m.index) : [];
+    // ChatAccept page: on Accept the agent receives "the chat history up to the point of joining",
+    // after StatusChange and ParticipantsUpdated: every message they may read, not only new ones.
+    const accepted = was?.state === 'Invited' && agent.state === 'Chatting';
+    const readable = accepted
+      ? after.messages.filter((m) => visibleTo(reader, m)).map((m) => m.index)
+      : inChat(was) || inChat(agent)
+        ? fresh.filter((m) => visibleTo(reader, m)).map((m) => m.index)
+        : [];
     const news = () => readable.length > 0 && emit('NewMessages', { messageIndexes: readable });
 
     if (stateChanged && (agent.state === 'LeftChat' || agent.state === 'Completed')) {

@@ -48,7 +48,7 @@ export interface ChatCustomer {
   readonly connected: boolean;
 }
 
-export const MESSAGE_TYPES = ['Text', 'ParticipantJoined', 'ParticipantLeft', 'PushUrl', 'Notice', 'TypingStarted', 'TypingStopped'] as const;
+export const MESSAGE_TYPES = ['Text', 'ParticipantJoined', 'ParticipantLeft', 'PushUrl', 'Notice', 'TypingStarted', 'TypingStopped', 'NicknameUpdated'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface ChatMessage {
@@ -60,6 +60,8 @@ export interface ChatMessage {
   readonly time: number;
   readonly text?: string;
   readonly url?: string;
+  /** NicknameUpdated: the new nickname (SendNicknameUpdatedNotice's noticeText). */
+  readonly noticeText?: string;
   /** The client's own label for a text message (GWS `messageType`). */
   readonly messageType?: string;
 }

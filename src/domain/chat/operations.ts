@@ -40,7 +40,7 @@ export const CHAT_CAPABILITY_ROWS: Readonly<Record<ChatAgentState, readonly Chat
  * Operations GWS accepts but never lists in `capabilities` (no reference sample shows them, the
  * seed's lists included): they are accepted exactly when SendMessage is.
  */
-export const UNLISTED_CHAT_OPERATIONS = ['SendUrl'] as const;
+export const UNLISTED_CHAT_OPERATIONS = ['SendUrl', 'SendNicknameUpdatedNotice'] as const;
 
 /**
  * Operations whose success answers exactly {"statusCode":0} and whose notifications carry no
@@ -117,10 +117,17 @@ const needsOtherAgents = (ctx: ChatContext): string | null =>
 const customerPresent = (ctx: ChatContext): string | null =>
   ctx.chat.endedAt === null ? null : `chat ${ctx.chat.id} has ended for the customer`;
 
-/** Invite and Consult need someone to offer the chat to: an agent logged in on chat, not in it. */
-const someoneToOffer = (ctx: ChatContext): string | null => {
+/** An agent who joined by Consult and is still chatting, seen by agents only. */
+const isConsultant = (a: ChatAgent): boolean => a.via === 'consult' && a.state === 'Chatting' && a.visibility === 'Agents';
+
+/**
+ * Invite and Consult need someone to offer the chat to: an agent logged in on chat, not in it.
+ * Invite may also conference a consultant in (ChatConsult page).
+ */
+const someoneToOffer = (ctx: ChatContext, via: 'invite' | 'consult' = 'consult'): string | null => {
   const present = customerPresent(ctx);
   if (present) return present;
+  if (via === 'invite' && ctx.chat.agents.some((a) => a.userId !== ctx.self.userId && isConsultant(a))) return null;
   const free = [...ctx.chatSessions].some((id) => id !== ctx.self.userId && ctx.directory.chatUser(id) !== undefined && !isEngaged(agentOf(ctx.chat, id) ?? ({ state: 'Completed' } as ChatAgent)));
   return free ? null : 'no other agent with a chat session is free to join this chat';
 };
@@ -142,6 +149,16 @@ const offer = (ctx: ChatContext, p: { targetUri?: string; targetPath?: string },
   const user = ctx.directory.chatUser(targetId);
   if (!user) return refuse.invalidState(`user ${targetId} is not an agent who can take chats`);
   const existing = agentOf(ctx.chat, targetId);
+  // ChatConsult page: "the originating agent can either Transfer to the consulting agent or
+  // Conference with the consulting agent". Either way the consultant, already chatting and seen
+  // by agents only, becomes visible to all: the customer now sees them join.
+  if (existing && isConsultant(existing) && via !== 'consult')
+    return appendMessage(withAgent(ctx.chat, targetId, { visibility: 'All', via }), {
+      type: 'ParticipantJoined',
+      from: existing.participantId,
+      visibility: 'All',
+      time: env.now,
+    });
   if (existing && isEngaged(existing)) return refuse.invalidState(`user ${targetId} is already in chat ${ctx.chat.id}`);
   if (!ctx.chatSessions.has(targetId))
     return refuse.invalidState(`user ${targetId} has no contact-center session with the chat channel`);
@@ -201,7 +218,7 @@ const specs: { readonly [K in ChatOperation]: OperationSpec<ChatParams<K>> } = {
     apply: (ctx, p, env) => ok(leave(ctx, p, env, 'auto')),
   },
   Invite: {
-    when: someoneToOffer,
+    when: (ctx) => someoneToOffer(ctx, 'invite'),
     apply: (ctx, p, env) => {
       const offered = offer(ctx, p, 'invite', env);
       return isRefusal(offered) ? offered : ok(offered);
@@ -273,6 +290,20 @@ const specs: { readonly [K in ChatOperation]: OperationSpec<ChatParams<K>> } = {
       const said = withText(ctx.chat, ctx, p, env.now);
       return ok(leaveMessage(withAgent(said, targetId, { state: 'LeftChat' }), target, env.now));
     },
+  },
+  SendNicknameUpdatedNotice: {
+    // ChatSendNicknameUpdatedNotice page: the agent's nickname becomes noticeText, and a
+    // NicknameUpdated message (visible to all) tells everyone.
+    apply: (ctx, p, env) =>
+      ok(
+        appendMessage(withAgent(ctx.chat, ctx.self.userId, { nickname: p.noticeText }), {
+          type: 'NicknameUpdated',
+          from: ctx.self.participantId,
+          visibility: 'All',
+          time: env.now,
+          noticeText: p.noticeText,
+        }),
+      ),
   },
   SwitchToMonitor: switchTo('Monitor'),
   SwitchToCoach: switchTo('Coach'),

@@ -15,13 +15,25 @@ export type UserData = Readonly<Record<string, UserDataValue>>;
 /** How a supervisor takes part in a monitored call. */
 export const MONITOR_MODES = ['ListenIn', 'Coach', 'BargeIn'] as const;
 export type MonitorMode = (typeof MONITOR_MODES)[number];
+/**
+ * SupervisorListenIn page: `Agent` monitors only the agent's activity (the supervisor leaves a
+ * call the agent leaves); `Call` follows the call across transfers (the supervisor stays).
+ */
+export type MonitorScope = 'Agent' | 'Call';
+
+/**
+ * The supervisor's own `mute` on a monitored call: On while listening in (SwitchToListenIn page:
+ * "mute is now On"), Off once barged in (SwitchToBargeIn: "Off") and while coaching, where the
+ * agent hears them.
+ */
+export const monitorMute = (mode: MonitorMode): MuteState => (mode === 'ListenIn' ? 'On' : 'Off');
 
 export interface Party {
   readonly dn: string;
   readonly state: PartyState;
   readonly mute: MuteState;
   /** Present when this party is a supervisor monitoring `targetDn` on this call. */
-  readonly monitor?: { readonly mode: MonitorMode; readonly targetDn: string };
+  readonly monitor?: { readonly mode: MonitorMode; readonly targetDn: string; readonly scope?: MonitorScope };
   /** Set by the monitoring supervisor (MuteMonitoredUser): this party is muted toward the others. */
   readonly monitoredMuted?: boolean;
   /** An outside number (a customer or any external party): no user, no device, no session. */
@@ -48,6 +60,8 @@ export interface Monitor {
   readonly supervisorDn: string;
   readonly targetDn: string;
   readonly mode: MonitorMode;
+  /** Absent: Agent (monitoring stored before scopes were told apart). */
+  readonly scope?: MonitorScope;
 }
 
 /**
@@ -170,7 +184,7 @@ export const syncMonitors = (call: Call, monitors: readonly Monitor[], removed: 
   const real = new Set(realParties(call).map((p) => p.dn));
   let next = call;
   for (const p of call.parties)
-    if (p.monitor && p.state !== 'Released' && (!real.has(p.monitor.targetDn) || removed.includes(p.dn)))
+    if (p.monitor && p.state !== 'Released' && ((!real.has(p.monitor.targetDn) && p.monitor.scope !== 'Call') || removed.includes(p.dn)))
       next = withParty(next, p.dn, { state: 'Released', sawAtRelease: otherPresentDns(call, p.dn) });
   for (const m of monitors) {
     if (!real.has(m.targetDn) || real.has(m.supervisorDn)) continue;
@@ -178,7 +192,12 @@ export const syncMonitors = (call: Call, monitors: readonly Monitor[], removed: 
     // they start monitoring anew.
     const existing = partyOf(next, m.supervisorDn);
     if (existing && (isPresent(existing) || !rejoin)) continue;
-    next = addParty(next, { dn: m.supervisorDn, state: 'Established', mute: 'Off', monitor: { mode: m.mode, targetDn: m.targetDn } });
+    next = addParty(next, {
+      dn: m.supervisorDn,
+      state: 'Established',
+      mute: monitorMute(m.mode),
+      monitor: { mode: m.mode, targetDn: m.targetDn, ...(m.scope === 'Call' ? { scope: 'Call' as const } : {}) },
+    });
   }
   // Unchanged calls are returned as they came, so callers can tell what to commit.
   return next;

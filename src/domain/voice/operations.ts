@@ -19,6 +19,7 @@ import {
   isExternalShaped,
   isPresent,
   liveParties,
+  monitorMute,
   partyOf,
   type MonitorMode,
   releaseParty,
@@ -247,7 +248,7 @@ function switchTo(mode: MonitorMode): OperationSpec<VoiceParams<'SwitchToListenI
     when: (ctx) => (ctx.self.monitor?.mode === mode ? `you are already in ${mode} mode on call ${ctx.call.id}` : null),
     apply: (ctx) => {
       const monitor = ctx.self.monitor as NonNullable<Party['monitor']>;
-      return changed(withParty(ctx.call, ctx.actor.dn, { monitor: { ...monitor, mode } }));
+      return changed(withParty(ctx.call, ctx.actor.dn, { monitor: { ...monitor, mode }, mute: monitorMute(mode) }));
     },
   };
 }

@@ -40,7 +40,7 @@ export const createAgentHandlers = (deps: HandlerDeps) => {
       chatSessions,
       agentEvents: [...decision.events, ...voice.agentEvents],
       agentEventsFirst: true,
-      answer: () => ({}),
+      answer: () => (decision.unserved ? { unserved: decision.unserved, started: Object.keys(decision.session.channels ?? {}) } : {}),
     });
   };
 
@@ -67,7 +67,7 @@ export const createAgentHandlers = (deps: HandlerDeps) => {
       const op = c.operation;
       if (op.name !== undefined && isDeviceSetting(op.name))
         return agentPlan(current, decideDeviceSetting(current, c.actor, op as Parameters<typeof decideDeviceSetting>[2], directory));
-      const decision = decideMonitoring(current, c.actor, op as ParsedMonitoringOperation, { dnOfDevice: directory.dnOfDevice, deviceIdOf: deps.refs.deviceIdOf }, clock.now());
+      const decision = decideMonitoring(current, c.actor, op as ParsedMonitoringOperation, { dnOfDevice: directory.dnOfDevice, deviceIdOf: deps.refs.deviceIdOf, deviceOfDn: (dn) => directory.byDn(dn)?.deviceId ?? undefined }, clock.now());
       if (isRefusal(decision)) return decision;
       const monitor = monitorOf(decision.session);
       // AllCalls joins the agent's calls in progress (NextCall waits for the next one); a

@@ -54,7 +54,7 @@ export interface HandlerDeps {
   readonly refs: ResourceRefs;
   readonly directory: DnDirectory &
     ChatDirectory & {
-      byDn(dn: string): { id: string } | undefined;
+      byDn(dn: string): { id: string; deviceId?: string | null } | undefined;
       dnOfDevice(deviceId: string): string | undefined;
       nicknameOf(userId: string): string | undefined;
       routingQueue(ref: string): RoutingQueue | undefined;

@@ -68,6 +68,8 @@ export const chatView = (u: Urls, chat: Chat, viewer: Actor, world: ChatWorld): 
 
 export const messageView = (u: Urls, chat: Chat, m: ChatMessage) => ({
   index: m.index,
+  // SendNicknameUpdatedNotice sample: noticeText comes between index and from.
+  ...(m.noticeText !== undefined ? { noticeText: m.noticeText } : {}),
   from: participant(u, chat, m.from),
   ...(m.text !== undefined ? { text: m.text } : {}),
   ...(m.url !== undefined ? { url: m.url } : {}),
