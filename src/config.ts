@@ -27,6 +27,8 @@ export interface ServeConfig {
   readonly cookieSameSite: 'Strict' | 'Lax' | 'None';
   /** How long ended calls and chats are kept, in ms (0 = forever). */
   readonly retentionMs: number;
+  /** How long a chat may wait for an agent before it ends, in ms (0 = for ever). */
+  readonly chatWaitTimeoutMs: number;
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -41,6 +43,7 @@ export const DEFAULTS: ServeConfig = {
   maxConnectionsPerAddress: 8192,
   cookieSameSite: 'Strict',
   retentionMs: 3 * 24 * 60 * 60 * 1000,
+  chatWaitTimeoutMs: 10 * 60 * 1000,
 };
 
 const DURATION_UNITS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -64,6 +67,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         'max-connections-per-address': { type: 'string' },
         'cookie-samesite': { type: 'string' },
         retention: { type: 'string' },
+        'chat-wait-timeout': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -105,6 +109,12 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
   if (!Number.isSafeInteger(retentionMs))
     return { ok: false, error: `--retention must be 0 (keep everything) or a whole number of days, or of d/h/m/s (3d, 12h), not '${retentionText}'` };
 
+  const waitText = pick('chat-wait-timeout', 'CONCLAVE_CHAT_WAIT_TIMEOUT') ?? '10m';
+  const wait = /^(\d+)([dhms])$|^0$/.exec(waitText);
+  const chatWaitTimeoutMs = wait ? (wait[1] === undefined ? 0 : Number(wait[1]) * (DURATION_UNITS[wait[2] as string] as number)) : NaN;
+  if (!Number.isSafeInteger(chatWaitTimeoutMs) || chatWaitTimeoutMs > 2_147_483_647)
+    return { ok: false, error: `--chat-wait-timeout must be 0 (wait for ever) or a duration such as 10m, 30s or 1h, not '${waitText}'` };
+
   return {
     ok: true,
     config: {
@@ -118,6 +128,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
       maxConnectionsPerAddress,
       cookieSameSite,
       retentionMs,
+      chatWaitTimeoutMs,
       csrf: values['csrf'] === true || ['1', 'true', 'yes'].includes((env['CONCLAVE_CSRF'] ?? '').toLowerCase()),
     },
   };
