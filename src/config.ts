@@ -30,6 +30,8 @@ export interface ServeConfig {
   readonly retentionMs: number;
   /** Browser origins allowed to call the GWS API and CometD (CORS, with credentials); none by default. */
   readonly corsOrigins: readonly string[];
+  /** How long a chat may wait for an agent before it ends, in ms (0 = for ever). */
+  readonly chatWaitTimeoutMs: number;
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -45,6 +47,7 @@ export const DEFAULTS: ServeConfig = {
   cookieSameSite: 'Strict',
   retentionMs: 3 * 24 * 60 * 60 * 1000,
   corsOrigins: [],
+  chatWaitTimeoutMs: 10 * 60 * 1000,
 };
 
 const DURATION_UNITS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -69,6 +72,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         'cookie-samesite': { type: 'string' },
         retention: { type: 'string' },
         'cors-origin': { type: 'string' },
+        'chat-wait-timeout': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -112,6 +116,12 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
   const cors = parseCorsOrigins(pick('cors-origin', 'CONCLAVE_CORS_ORIGIN'));
   if (!cors.ok) return cors;
 
+  const waitText = pick('chat-wait-timeout', 'CONCLAVE_CHAT_WAIT_TIMEOUT') ?? '10m';
+  const wait = /^(\d+)([dhms])$|^0$/.exec(waitText);
+  const chatWaitTimeoutMs = wait ? (wait[1] === undefined ? 0 : Number(wait[1]) * (DURATION_UNITS[wait[2] as string] as number)) : NaN;
+  if (!Number.isSafeInteger(chatWaitTimeoutMs) || chatWaitTimeoutMs > 2_147_483_647)
+    return { ok: false, error: `--chat-wait-timeout must be 0 (wait for ever) or a duration such as 10m, 30s or 1h, not '${waitText}'` };
+
   return {
     ok: true,
     config: {
@@ -126,6 +136,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
       maxConnectionsPerAddress,
       cookieSameSite,
       retentionMs,
+      chatWaitTimeoutMs,
       csrf: values['csrf'] === true || ['1', 'true', 'yes'].includes((env['CONCLAVE_CSRF'] ?? '').toLowerCase()),
     },
   };

@@ -74,7 +74,11 @@ export interface ServerOptions {
   readonly retentionSweepMs?: number;
   /** Browser origins allowed by CORS on /api/v2 and CometD (`--cors-origin`); none by default. */
   readonly corsOrigins?: readonly string[];
+  /** A chat no agent has taken this long after it started ends, its customer told (ms; default 10 min; 0 never). */
+  readonly chatWaitTimeoutMs?: number;
 }
+
+export const DEFAULT_CHAT_WAIT_TIMEOUT_MS = 10 * 60 * 1000;
 
 export const DEFAULT_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
 
@@ -266,6 +270,20 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   retention?.unref();
   if (retentionMs > 0) await prune();
 
+  // Waiting chats do not wait for ever: each one still waiting after the timeout is ended through
+  // the engine (its own queue key, so a chat taken meanwhile is left alone).
+  const chatWaitTimeoutMs = options.chatWaitTimeoutMs ?? DEFAULT_CHAT_WAIT_TIMEOUT_MS;
+  const expireWaiting = async () => {
+    try {
+      const due = (await store.waitingChats()).filter((chat) => clock.now() - chat.createdAt >= chatWaitTimeoutMs);
+      for (const chat of due) await engine.execute({ type: 'ExpireWaitingChat', chatId: chat.id, maxWaitMs: chatWaitTimeoutMs });
+    } catch (error) {
+      logger.error({ err: error }, 'expiring waiting chats failed');
+    }
+  };
+  const waitingSweep = chatWaitTimeoutMs > 0 ? setInterval(() => void expireWaiting(), Math.max(50, Math.min(chatWaitTimeoutMs / 4, 30_000))) : undefined;
+  waitingSweep?.unref();
+
   let closing: Promise<void> | undefined;
   return {
     url: urls.base,
@@ -280,6 +298,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
         routingTimers.close();
         if (pickUp) clearInterval(pickUp);
         clearInterval(retention);
+        clearInterval(waitingSweep);
         await orchestrator.idle();
         await lease?.close();
         hub.close();

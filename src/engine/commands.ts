@@ -58,7 +58,9 @@ export type Command =
   | { readonly type: 'CustomerStart'; readonly serviceName: string; readonly params: StartChatParams }
   | { readonly type: 'CustomerSend'; readonly chatId: string; readonly creds: CustomerCredentials; readonly params: CustomerSendParams }
   | { readonly type: 'CustomerRead'; readonly chatId: string; readonly creds: CustomerCredentials }
-  | { readonly type: 'CustomerDisconnect'; readonly chatId: string; readonly creds: CustomerCredentials };
+  | { readonly type: 'CustomerDisconnect'; readonly chatId: string; readonly creds: CustomerCredentials }
+  /** A chat still waiting for an agent after `maxWaitMs` ends, and its customer is told. */
+  | { readonly type: 'ExpireWaitingChat'; readonly chatId: string; readonly maxWaitMs: number };
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
@@ -81,6 +83,7 @@ export interface Answers {
   CustomerSend: { readonly chat: Chat };
   CustomerRead: { readonly chat: Chat };
   CustomerDisconnect: { readonly chat: Chat };
+  ExpireWaitingChat: { readonly expired: boolean };
 }
 
 export type Accepted<T = object> = { readonly ok: true } & T;

@@ -57,3 +57,31 @@ describe('bounded state: retention of ended interactions', () => {
     }
   });
 });
+
+describe('bounded state: a chat no agent takes', () => {
+  it('ends after the wait timeout: the customer reads a notice and chatEnded true (GMS refresh), and cannot send any more', async () => {
+    const { startCustomerChat } = await import('../helpers/customer.js');
+    const { startTestServer } = await import('../helpers/server.js');
+    const { waitFor } = await import('../helpers/wait.js');
+    const server = await startTestServer({ chatWaitTimeoutMs: 300 });
+    try {
+      const customer = await startCustomerChat(server.url, { nickname: 'pat', firstName: 'Pat', lastName: 'Lee', emailAddress: 'pat@example.com', subject: 'Billing' }, 'customer-support');
+      const ended = await waitFor(
+        async () => {
+          const reply = await customer.refresh(1);
+          return reply.chatEnded === true ? reply : undefined;
+        },
+        10_000,
+        'the waiting chat ends',
+        50,
+      );
+      const notice = (ended.messages as any[]).at(-1);
+      assert.equal(notice.type, 'Notice');
+      assert.match(notice.text, /No agent is available/);
+      const sent = await customer.send('hello?');
+      assert.notEqual(sent.statusCode, 0, `a message to an ended chat is refused: ${JSON.stringify(sent)}`);
+    } finally {
+      await server.dispose();
+    }
+  });
+});

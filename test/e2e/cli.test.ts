@@ -492,7 +492,7 @@ describe('parseServeConfig', () => {
   };
 
   it('defaults as the contract says', () => {
-    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000, corsOrigins: [] });
+    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000, corsOrigins: [], chatWaitTimeoutMs: 600_000 });
     assert.deepEqual(ok([]), DEFAULTS);
   });
 
@@ -514,6 +514,7 @@ describe('parseServeConfig', () => {
       cookieSameSite: 'Strict',
       retentionMs: 259_200_000,
       corsOrigins: [],
+      chatWaitTimeoutMs: 600_000,
     });
     assert.equal(ok(['--port=9001']).port, 9001);
     assert.equal(ok(['--log-level=warn']).logLevel, 'warn');
@@ -533,6 +534,7 @@ describe('parseServeConfig', () => {
       cookieSameSite: 'Strict',
       retentionMs: 259_200_000,
       corsOrigins: [],
+      chatWaitTimeoutMs: 600_000,
     });
   });
 
@@ -551,6 +553,7 @@ describe('parseServeConfig', () => {
       cookieSameSite: 'Strict',
       retentionMs: 259_200_000,
       corsOrigins: [],
+      chatWaitTimeoutMs: 600_000,
     });
   });
 
@@ -575,6 +578,13 @@ describe('parseServeConfig', () => {
     assert.equal(ok([], { CONCLAVE_RETENTION: '30m' }).retentionMs, 30 * 60_000);
     assert.equal(ok(['--retention', '10s'], { CONCLAVE_RETENTION: '30m' }).retentionMs, 10_000);
     for (const bad of ['-1', 'forever', '1.5d', '3w']) assert.match(error([`--retention=${bad}`]), /--retention/, bad);
+  });
+
+  it('reads --chat-wait-timeout and CONCLAVE_CHAT_WAIT_TIMEOUT (a duration, 0 = for ever), refusing a bad one', () => {
+    assert.equal(ok(['--chat-wait-timeout', '0']).chatWaitTimeoutMs, 0);
+    assert.equal(ok(['--chat-wait-timeout=30s']).chatWaitTimeoutMs, 30_000);
+    assert.equal(ok([], { CONCLAVE_CHAT_WAIT_TIMEOUT: '1h' }).chatWaitTimeoutMs, 3_600_000);
+    for (const bad of ['10', '-1m', 'soon', '99d']) assert.match(error([`--chat-wait-timeout=${bad}`]), /--chat-wait-timeout/, bad);
   });
 
   it('reads --external-answer-ms and CONCLAVE_EXTERNAL_ANSWER_MS (flag wins), refusing a bad one', () => {

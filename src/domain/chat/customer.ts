@@ -5,7 +5,7 @@
  */
 import { refuse, type Refusal } from '../refusals.js';
 import type { CustomerSendParams, StartChatParams } from './commands.js';
-import { appendMessage, transcriptFull, type Chat } from './model.js';
+import { appendMessage, isWaiting, transcriptFull, type Chat } from './model.js';
 
 export interface CustomerCredentials {
   readonly userId?: unknown;
@@ -99,4 +99,19 @@ export const customerDisconnect = (chat: Chat, now: number): Chat => {
     agents: left.agents.map((a) => (a.state === 'Invited' ? { ...a, state: 'Completed' as const } : a)),
     endedAt: chat.endedAt ?? now,
   };
+};
+
+/** The notice a customer reads when no agent took their chat in time. */
+export const NO_AGENT_NOTICE = 'No agent is available to take your chat right now, so it has ended. Please try again later.';
+/** Who the notice is from: the service, not a participant (views show it without a nickname). */
+export const SYSTEM_PARTICIPANT = 'system';
+
+/**
+ * A chat still waiting for an agent `maxWaitMs` after it started ends: the customer is told why (a
+ * Notice) and the chat ends for them (chatEnded). Null when it is not (or no longer) due.
+ */
+export const expireWaitingChat = (chat: Chat, maxWaitMs: number, now: number): Chat | null => {
+  if (!isWaiting(chat) || now - chat.createdAt < maxWaitMs) return null;
+  const told = appendMessage(chat, { type: 'Notice', from: SYSTEM_PARTICIPANT, visibility: 'All', time: now, text: NO_AGENT_NOTICE });
+  return { ...told, customer: { ...told.customer, connected: false }, endedAt: now };
 };

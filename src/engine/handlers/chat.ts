@@ -1,7 +1,7 @@
 /** Chat commands: an agent's chat operations, a supervisor's Intrude, the customer's requests. */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AgentSession } from '../../domain/agent/model.js';
-import { checkCustomer, customerDisconnect, customerSend, startChat, type CustomerCredentials } from '../../domain/chat/customer.js';
+import { checkCustomer, customerDisconnect, customerSend, expireWaitingChat, startChat, type CustomerCredentials } from '../../domain/chat/customer.js';
 import { decideChat } from '../../domain/chat/decide.js';
 import { decideIntrude } from '../../domain/chat/intrude.js';
 import type { Chat } from '../../domain/chat/model.js';
@@ -142,5 +142,15 @@ export const createChatHandlers = (deps: HandlerDeps) => {
     CustomerSend: asCustomer<CommandOf<'CustomerSend'>>((chat, c) => customerSend(chat, c.params, clock.now())),
     CustomerRead: asCustomer<CommandOf<'CustomerRead'>>((chat) => chat),
     CustomerDisconnect: asCustomer<CommandOf<'CustomerDisconnect'>>((chat) => customerDisconnect(chat, clock.now())),
+    ExpireWaitingChat: <Handler<CommandOf<'ExpireWaitingChat'>, { expired: boolean }>>{
+      key: chatKey,
+      async plan(c) {
+        const chat = await store.getChat(c.chatId);
+        const expired = chat ? expireWaitingChat(chat, c.maxWaitMs, clock.now()) : null;
+        // Taken meanwhile (or gone): nothing to do, and nothing to refuse.
+        if (!chat || !expired) return plan({ answer: () => ({ expired: false }) });
+        return chatPlan(chat, expired, () => ({ expired: true }), { route: false });
+      },
+    },
   };
 };
