@@ -19,6 +19,7 @@ import { cloudPlugin } from './api/cloud/routes.js';
 import { createCloudNotifications } from './api/cloud/notifications.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createRulesSink } from './engine/compliance-rules.js';
+import type { AfterStep } from './engine/compliance-steps.js';
 import type { ComplianceRule } from './domain/compliance/rules.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createExternalAnswerer } from './engine/external-answer.js';
@@ -51,6 +52,8 @@ export interface ServerOptions {
   readonly complianceRules?: readonly ComplianceRule[];
   /** How long an external number rings before it answers by itself, in ms: 0 at once, -1 never (default 1000). */
   readonly externalAnswerMs?: number;
+  /** Test hook: told after each step the compliance orchestrator commits (src/cli.ts: CONCLAVE_TEST_CRASH_AFTER_STEP). */
+  readonly complianceAfterStep?: AfterStep;
 }
 
 export interface RunningServer {
@@ -125,6 +128,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     logger,
     self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
     onChange: consoleStream.complianceChanged,
+    ...(options.complianceAfterStep ? { afterStep: options.complianceAfterStep } : {}),
   });
   await app.register(conclavePlugin({ compliance, store, auth, engine, directory, stream: consoleStream, csrf: options.csrf ?? false }), { prefix: '/conclave/v1' });
   await app.register(consoleStatic());
