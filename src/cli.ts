@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The single entry point: `conclave serve [flags]`. */
+import { writeSync } from 'node:fs';
 import pino from 'pino';
 import { parseServeConfig, type ServeConfig } from './config.js';
 import { DirectoryError, demoDirectory, loadDirectoryFile } from './directory/directory.js';
@@ -17,7 +18,26 @@ const die = (reason: string, code = 2): never => {
   process.exit(code);
 };
 
+/**
+ * A test hook, never for production: CONCLAVE_TEST_CRASH_AFTER_STEP=N makes the process SIGKILL
+ * itself right after the compliance orchestrator commits its N-th step (counted from 1 in this
+ * process), so that a test can stop it at every step boundary and restart it on the same data.
+ * While it is set, each step is also written to stderr (`conclave: test hook: step N: what`); 0
+ * only writes them. Read here, in the shell, so that nothing else knows of it.
+ */
+const crashHook = (value: string | undefined) => {
+  if (value === undefined || value === '') return undefined;
+  const at = Number(value);
+  if (!Number.isInteger(at) || at < 0) die(`CONCLAVE_TEST_CRASH_AFTER_STEP must be a whole number, not '${value}'`);
+  return (step: number, what: string) => {
+    // Synchronous: the line must be out before the kill.
+    writeSync(2, `conclave: test hook: step ${step}: ${what}\n`);
+    if (step === at) process.kill(process.pid, 'SIGKILL');
+  };
+};
+
 const serve = async (config: ServeConfig) => {
+  const complianceAfterStep = crashHook(process.env['CONCLAVE_TEST_CRASH_AFTER_STEP']);
   let directory;
   try {
     directory = config.directory ? loadDirectoryFile(config.directory) : demoDirectory();
@@ -36,7 +56,7 @@ const serve = async (config: ServeConfig) => {
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   let server;
   try {
-    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules, externalAnswerMs: config.externalAnswerMs, connections: { maxConnectionsPerAddress: config.maxConnectionsPerAddress }, cookieSameSite: config.cookieSameSite, retentionMs: config.retentionMs, corsOrigins: config.corsOrigins, chatWaitTimeoutMs: config.chatWaitTimeoutMs });
+    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules, externalAnswerMs: config.externalAnswerMs, connections: { maxConnectionsPerAddress: config.maxConnectionsPerAddress }, cookieSameSite: config.cookieSameSite, retentionMs: config.retentionMs, corsOrigins: config.corsOrigins, chatWaitTimeoutMs: config.chatWaitTimeoutMs, ...(complianceAfterStep ? { complianceAfterStep } : {}) });
   } catch (error) {
     if (error instanceof DataFileInUse) die(error.message, 1);
     const e = error as NodeJS.ErrnoException;

@@ -22,6 +22,7 @@ import { createCallLog } from './api/cloud/analytics.js';
 import { NO_QUEUES } from './api/cloud/queues.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createRulesSink } from './engine/compliance-rules.js';
+import type { AfterStep } from './engine/compliance-steps.js';
 import type { ComplianceRule } from './domain/compliance/rules.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createExternalAnswerer } from './engine/external-answer.js';
@@ -76,6 +77,8 @@ export interface ServerOptions {
   readonly corsOrigins?: readonly string[];
   /** A chat no agent has taken this long after it started ends, its customer told (ms; default 10 min; 0 never). */
   readonly chatWaitTimeoutMs?: number;
+  /** Test hook: told after each step the compliance orchestrator commits (src/cli.ts: CONCLAVE_TEST_CRASH_AFTER_STEP). */
+  readonly complianceAfterStep?: AfterStep;
 }
 
 export const DEFAULT_CHAT_WAIT_TIMEOUT_MS = 10 * 60 * 1000;
@@ -214,6 +217,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     onChange: consoleStream.complianceChanged,
     // In a cluster only the lease holder carries flags out (the lease is taken below).
     ...(postgres ? { runsHere: () => lease?.held() ?? false } : {}),
+    ...(options.complianceAfterStep ? { afterStep: options.complianceAfterStep } : {}),
   });
   await app.register(conclavePlugin({ compliance, store, auth, engine, directory, stream: consoleStream, csrf: options.csrf ?? false }), { prefix: '/conclave/v1' });
   await app.register(consoleStatic());

@@ -284,7 +284,7 @@ const Compliance = ({ flags, audit }) => {
               (f) => html`<tr key=${f.flagId} aria-label=${`Flag on ${f.userName}`}>
                 <td>${f.userName}${f.phoneNumber ? ` (${f.phoneNumber})` : ''}</td>
                 <td>${f.reason} <span class="note">${f.source}</span></td>
-                <td><span class=${`state s-${f.status}`}>${f.status === 'done' ? 'Done' : 'Pending'}</span></td>
+                <td><span class=${`state s-${f.status}`} title=${f.detail ?? ''}>${f.status === 'done' ? 'Done' : f.status === 'failed' ? 'Failed' : 'Pending'}</span></td>
                 <td>${f.raisedBy}</td>
               </tr>`,
             )}

@@ -6,16 +6,21 @@
  * policy module decides, as for anyone. Two-party calls and chats are left alone (skipped).
  * A flag may also name an external number (a customer): that party is removed the same way, the
  * orchestrator monitoring an agent of each conference, since an outside number has no device.
- * Flags are persisted before work starts and marked done after, so a restart resumes them; every
- * step is an audit entry.
+ * Flags are persisted before work starts, so a restart resumes them. Every step is chosen from
+ * the real state (domain/compliance/ejection.ts), so a run resumed from any point continues from
+ * there: monitoring left over is cancelled, a chat the orchestrator is still in is finished and
+ * left. A flag is `done` only when the user and the orchestrator are out of every conference it
+ * was to leave, checked against the state at the end; otherwise `failed` with why. Every step is
+ * an audit entry (compliance-steps.ts: the step log).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
 import { toActor } from '../directory/directory.js';
 import type { Actor } from '../domain/actor.js';
-import { agentOf, chattingAgents, type Chat } from '../domain/chat/model.js';
-import type { AuditEntry, AuditOutcome, AuditStep, Flag } from '../domain/compliance/model.js';
+import { agentOf, type Chat } from '../domain/chat/model.js';
+import type { AuditEntry, Flag } from '../domain/compliance/model.js';
+import { chatPlan, openInteractions, recordedVerdict, verdictOf, type Verdict } from '../domain/compliance/ejection.js';
 import { operation } from '../domain/commands/parse.js';
 import { MONITORING_SCHEMAS } from '../domain/agent/commands.js';
 import { CHAT_SCHEMAS, INTRUDE_SCHEMAS } from '../domain/chat/commands.js';
@@ -25,6 +30,7 @@ import { isExternalShaped, isLive, liveParties, partyOf, type Call } from '../do
 import type { Store } from '../store/port.js';
 import type { Engine, Outcome } from './engine.js';
 import type { Clock } from './ports.js';
+import { createStepLog, type AfterStep } from './compliance-steps.js';
 
 export interface ComplianceDeps {
   readonly engine: Engine;
@@ -44,6 +50,8 @@ export interface ComplianceDeps {
    * the lease does (docs/cluster.md); another node records the flag and the holder picks it up.
    */
   readonly runsHere?: () => boolean;
+  /** Told after each step is committed (a test hook: the shell may stop the process there). */
+  readonly afterStep?: AfterStep;
 }
 
 export interface FlagRequest {
@@ -74,9 +82,24 @@ export interface Compliance {
 const TRANSIENT = new Set([19, 4]);
 const RETRY_DELAYS_MS = [10, 40, 160];
 
+/** What one run of a flag has learnt, and what it must check before calling it done. */
+interface Run {
+  readonly flag: Flag;
+  /** Interactions an interrupted run had found but not closed: their `found` is in the log already. */
+  readonly open: Map<string, 'call' | 'chat'>;
+  /** Interactions this run wrote a closing entry for. */
+  readonly closed: Set<string>;
+  /** The conferences the flagged party was to leave: checked against the state at the end. */
+  readonly calls: Set<string>;
+  readonly chats: Set<string>;
+  /** Why the flag cannot be done, as found along the way. */
+  readonly problems: string[];
+}
+
 export const createCompliance = (deps: ComplianceDeps): Compliance => {
   const { engine, store, directory, clock, logger } = deps;
   const actor = toActor(deps.self) as Actor & { dn: string };
+  const selfId = deps.self.id;
   let queue: Promise<void> = Promise.resolve();
 
   /** A listener that throws must not stop an ejection. */
@@ -87,37 +110,33 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       logger.error({ err: error }, 'a compliance change listener failed');
     }
   };
+  const log = createStepLog({ store, clock, logger, actor: actor.userName, tell, ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) });
+  const audit = log.audit;
 
   const resolveUser = (ref: string) => directory.byUserName(ref) ?? directory.byId(ref) ?? directory.byDn(ref);
   /** An external number (a customer) flagged by its number: it is its own id, name and DN. */
   const externalUser = (ref: string) =>
     isExternalShaped(ref) && !directory.queueOf(ref) ? { id: ref, userName: ref, phoneNumber: ref as string | null } : undefined;
 
-  const audit = async (flag: Flag, step: AuditStep, outcome: AuditOutcome, extra: Partial<AuditEntry> = {}): Promise<void> => {
-    const entry: AuditEntry = {
-      time: clock.now(),
-      flagId: flag.id,
-      interaction: null,
-      interactionType: null,
-      participant: flag.dn ?? flag.userId,
-      userId: flag.userId,
-      actor: actor.userName,
-      step,
-      outcome,
-      latencyMs: null,
-      detail: null,
-      ...extra,
-    };
-    await store.appendAudit(entry);
-    tell({ flag, entry });
+  /** Audits an entry about one interaction of a run, noting a closing step. */
+  const close = async (run: Run, step: 'removed' | 'skipped' | 'failed' | 'recovered' | 'done', outcome: AuditEntry['outcome'], extra: Partial<AuditEntry> & { interaction: string }) => {
+    run.closed.add(extra.interaction);
+    await audit(run.flag, step, outcome, extra);
+  };
+  const failed = async (run: Run, where: Partial<AuditEntry> & { interaction: string }, detail: string) => {
+    run.problems.push(detail);
+    await close(run, 'failed', 'error', { ...where, detail });
   };
 
-  /** Runs an engine command, retrying transient refusals with backoff (each retry audited). */
-  const withRetry = async <T>(flag: Flag, interaction: Partial<AuditEntry>, run: () => Promise<Outcome<T>>): Promise<Outcome<T>> => {
+  /**
+   * Runs an engine command, retrying transient refusals with backoff (each retry audited when
+   * there is a flag to audit it under).
+   */
+  const withRetry = async <T>(flag: Flag | undefined, interaction: Partial<AuditEntry>, run: () => Promise<Outcome<T>>): Promise<Outcome<T>> => {
     let outcome = await run();
     for (const delay of RETRY_DELAYS_MS) {
       if (!isRefusal(outcome) || !TRANSIENT.has(outcome.statusCode)) return outcome;
-      await audit(flag, 'retried', 'retrying', { ...interaction, detail: outcome.message });
+      if (flag) await audit(flag, 'retried', 'retrying', { ...interaction, detail: outcome.message });
       await new Promise((resolve) => setTimeout(resolve, delay));
       outcome = await run();
     }
@@ -125,25 +144,45 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
   };
 
   const removeCall = (callId: string, dn: string) =>
-    engine.execute({
-      type: 'CallOperation',
-      actor,
-      callId,
-      operation: operation<typeof VOICE_CALL_SCHEMAS, 'RemoveParticipantFromConference'>('RemoveParticipantFromConference', { participant: dn }),
-    });
+    log.act(`RemoveParticipantFromConference call ${callId}`, () =>
+      engine.execute({
+        type: 'CallOperation',
+        actor,
+        callId,
+        operation: operation<typeof VOICE_CALL_SCHEMAS, 'RemoveParticipantFromConference'>('RemoveParticipantFromConference', { participant: dn }),
+      }),
+    );
   const cancelMonitoring = () =>
-    engine.execute({ type: 'DeviceOperation', actor, operation: operation<typeof MONITORING_SCHEMAS, 'CancelSupervisorMonitoring'>('CancelSupervisorMonitoring', {}) });
+    log.act('CancelSupervisorMonitoring', () =>
+      engine.execute({ type: 'DeviceOperation', actor, operation: operation<typeof MONITORING_SCHEMAS, 'CancelSupervisorMonitoring'>('CancelSupervisorMonitoring', {}) }),
+    );
   const chatOperation = (chatId: string, op: ReturnType<typeof operation<typeof CHAT_SCHEMAS, keyof typeof CHAT_SCHEMAS>>) =>
-    engine.execute({ type: 'ChatOperation', actor, chatId, operation: op });
+    log.act(`${op.name} chat ${chatId}`, () => engine.execute({ type: 'ChatOperation', actor, chatId, operation: op }));
+  const leaveChat = (flag: Flag | undefined, chatId: string) =>
+    withRetry(flag, { interaction: chatId, interactionType: 'chat' }, () => chatOperation(chatId, operation<typeof CHAT_SCHEMAS, 'Leave'>('Leave', {})));
 
-  const ejectFromCalls = async (flag: Flag) => {
+  /** Cancels monitoring an interrupted run left (the orchestrator monitors only while it removes someone). */
+  const cancelLeftoverMonitoring = async (flag?: Flag): Promise<void> => {
+    const monitoring = (await store.getAgentSession(selfId))?.monitoring;
+    if (!monitoring) return;
+    const cancelled = await withRetry(flag, {}, cancelMonitoring);
+    if (!flag) return;
+    const detail = `monitoring of ${monitoring.targetDn} left by an interrupted run`;
+    // Not a `failed` entry: with no interaction, that is the flag's verdict (the check at the end fails the flag).
+    if (isRefusal(cancelled)) await audit(flag, 'recovered', 'error', { detail: `could not cancel the ${detail}: ${cancelled.message}` });
+    else await audit(flag, 'recovered', 'left', { detail: `cancelled the ${detail}` });
+  };
+
+  const ejectFromCalls = async (run: Run) => {
+    const { flag } = run;
     const dn = flag.dn;
     if (dn === null) return;
     const mine = (await store.presentCallsOf(dn)).filter((c) => isLive(partyOf(c, dn) ?? { dn, state: 'Released', mute: 'Off' }));
     const conferences = mine.filter((c) => liveParties(c).length >= 3);
     for (const call of mine.filter((c) => !conferences.includes(c)))
-      await audit(flag, 'skipped', 'two-party', { interaction: call.id, interactionType: 'call', detail: 'a two-party call is left alone' });
+      await close(run, 'skipped', 'two-party', { interaction: call.id, interactionType: 'call', detail: 'a two-party call is left alone' });
     if (conferences.length === 0) return;
+    for (const call of conferences) run.calls.add(call.id);
 
     // A directory user is removed by monitoring their own device. An external party has none:
     // the orchestrator monitors an agent of each conference instead (its owner where it can).
@@ -154,21 +193,20 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       if (target === undefined) unmonitorable.push(call);
       else byTarget.set(target, [...(byTarget.get(target) ?? []), call]);
     }
-    for (const call of unmonitorable)
-      await audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: 'no agent of the call to monitor' });
+    for (const call of unmonitorable) await failed(run, { interaction: call.id, interactionType: 'call' }, `no agent of call ${call.id} to monitor`);
     for (const [target, group] of byTarget) {
-      const monitored = await asMonitorOf(target, async () => {
+      const monitored = await asMonitorOf(flag, target, async () => {
         for (const { id } of group) {
           const where = { interaction: id, interactionType: 'call' as const };
-          await audit(flag, 'found', 'accepted', where);
+          if (!run.open.has(id)) await audit(flag, 'found', 'accepted', where);
           const removed = await withRetry(flag, where, () => removeCall(id, dn));
-          if (!isRefusal(removed)) await audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
-          else if (gone(await store.getCall(id), dn)) await audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
-          else await audit(flag, 'failed', 'error', { ...where, detail: removed.message });
+          if (!isRefusal(removed)) await close(run, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
+          else if (gone(await store.getCall(id), dn)) await close(run, 'done', 'already-gone', { ...where, detail: removed.message });
+          else await failed(run, where, removed.message);
         }
       });
       if (isRefusal(monitored))
-        for (const call of group) await audit(flag, 'failed', 'error', { interaction: call.id, interactionType: 'call', detail: monitored.message });
+        for (const call of group) await failed(run, { interaction: call.id, interactionType: 'call' }, `could not monitor ${target}: ${monitored.message}`);
     }
   };
 
@@ -179,22 +217,24 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
   };
 
   /** Monitors `dn`'s device as a supervisor for the duration of `work`, then stops. */
-  const asMonitorOf = async (dn: string, work: () => Promise<void>): Promise<Outcome> => {
+  const asMonitorOf = async (flag: Flag | undefined, dn: string, work: () => Promise<void>): Promise<Outcome> => {
     const device = directory.byDn(dn)?.deviceId ?? '';
     const monitor = () =>
-      engine.execute({
-        type: 'DeviceOperation',
-        actor,
-        operation: operation<typeof MONITORING_SCHEMAS, 'ListenIn'>('ListenIn', {
-          // The device's id is all the domain reads out of targetDeviceUri.
-          targetDeviceUri: device,
-          supervisorMonitoringScope: 'Agent',
-          supervisorMonitoringMode: 'AllCalls',
+      log.act(`ListenIn ${dn}`, () =>
+        engine.execute({
+          type: 'DeviceOperation',
+          actor,
+          operation: operation<typeof MONITORING_SCHEMAS, 'ListenIn'>('ListenIn', {
+            // The device's id is all the domain reads out of targetDeviceUri.
+            targetDeviceUri: device,
+            supervisorMonitoringScope: 'Agent',
+            supervisorMonitoringMode: 'AllCalls',
+          }),
         }),
-      });
+      );
     let started = await monitor();
     if (isRefusal(started) && started.statusCode === 2) {
-      // Monitoring left over from an interrupted run: start afresh on this user.
+      // Monitoring left over (cancelled at the start of every run, so only after a lost race): start afresh on this user.
       await cancelMonitoring();
       started = await monitor();
     }
@@ -202,57 +242,138 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     try {
       await work();
     } finally {
-      await cancelMonitoring();
+      await withRetry(flag, {}, cancelMonitoring);
     }
     return { ok: true };
   };
 
-  const ejectFromChats = async (flag: Flag) => {
-    for (const chat of await store.chatsOfAgent(flag.userId)) {
-      if (agentOf(chat, flag.userId)?.state !== 'Chatting') continue;
+  const ejectFromChats = async (run: Run) => {
+    const { flag } = run;
+    // The user's chats, and any chat the orchestrator is still in (an interrupted run's): it leaves them all.
+    const chats = new Map<string, Chat>();
+    for (const chat of [...(await store.chatsOfAgent(flag.userId)), ...(await store.chatsOfAgent(selfId))]) chats.set(chat.id, chat);
+    for (const chat of chats.values()) {
+      const plan = chatPlan(chat, flag.userId, selfId);
       const where = { interaction: chat.id, interactionType: 'chat' as const, participant: flag.userId };
-      if (!isChatConference(chat, flag.userId)) {
-        await audit(flag, 'skipped', 'two-party', { ...where, detail: 'a chat with one agent is left alone' });
+      if (plan.kind === 'none') continue;
+      if (plan.kind === 'skip') {
+        await close(run, 'skipped', 'two-party', { ...where, detail: 'a chat with one agent is left alone' });
         continue;
       }
-      await audit(flag, 'found', 'accepted', where);
-      const joined = await withRetry(flag, where, () =>
-        engine.execute({
-          type: 'Intrude',
-          actor,
-          agentUserId: flag.userId,
-          chatId: chat.id,
-          operation: operation<typeof INTRUDE_SCHEMAS, 'Intrude'>('Intrude', { supervisorVisibilityMode: 'BargeIn' }),
-        }),
-      );
-      if (isRefusal(joined)) {
-        await audit(flag, 'failed', 'error', { ...where, detail: joined.message });
+      if (plan.kind === 'leave') {
+        const left = await leaveChat(flag, chat.id);
+        if (isRefusal(left)) await failed(run, where, `could not leave chat ${chat.id}: ${left.message}`);
+        else await close(run, 'recovered', 'left', { ...where, detail: 'left a chat an interrupted run had intruded into' });
         continue;
+      }
+      run.chats.add(chat.id);
+      if (!run.open.has(chat.id)) await audit(flag, 'found', 'accepted', where);
+      if (plan.intrude) {
+        const joined = await withRetry(flag, where, () =>
+          log.act(`Intrude chat ${chat.id}`, () =>
+            engine.execute({
+              type: 'Intrude',
+              actor,
+              agentUserId: flag.userId,
+              chatId: chat.id,
+              operation: operation<typeof INTRUDE_SCHEMAS, 'Intrude'>('Intrude', { supervisorVisibilityMode: 'BargeIn' }),
+            }),
+          ),
+        );
+        if (isRefusal(joined)) {
+          await failed(run, where, joined.message);
+          continue;
+        }
       }
       const removed = await withRetry(flag, where, () =>
         chatOperation(chat.id, operation<typeof CHAT_SCHEMAS, 'RemoveParticipantFromConference'>('RemoveParticipantFromConference', { targetPath: `/users/${flag.userId}` })),
       );
-      if (!isRefusal(removed)) await audit(flag, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
+      if (!isRefusal(removed)) await close(run, 'removed', 'ejected', { ...where, latencyMs: clock.now() - flag.createdAt });
       else if (agentOf((await store.getChat(chat.id)) as Chat, flag.userId)?.state !== 'Chatting')
-        await audit(flag, 'done', 'already-gone', { ...where, detail: removed.message });
-      else await audit(flag, 'failed', 'error', { ...where, detail: removed.message });
-      await chatOperation(chat.id, operation<typeof CHAT_SCHEMAS, 'Leave'>('Leave', {}));
+        await close(run, 'done', 'already-gone', { ...where, detail: removed.message });
+      else await failed(run, where, removed.message);
+      const left = await leaveChat(flag, chat.id);
+      if (isRefusal(left)) run.problems.push(`could not leave chat ${chat.id}: ${left.message}`);
     }
   };
 
-  const carryOut = async (flag: Flag) => {
+  /** Steps an interrupted run started whose party has gone since, unseen by this run: closed in the log. */
+  const closeOpen = async (run: Run, only: 'call' | 'chat') => {
+    for (const [id, type] of run.open) {
+      if (type !== only || run.closed.has(id)) continue;
+      await close(run, 'recovered', 'already-gone', {
+        interaction: id,
+        interactionType: type,
+        ...(type === 'chat' ? { participant: run.flag.userId } : {}),
+        detail: 'no longer there when the flag resumed (removed before the interruption, or left)',
+      });
+    }
+  };
+
+  /** What stands in the way of `done`, read from the state now (not from what the run believes it did). */
+  const whatIsLeft = async (run: Run): Promise<string[]> => {
+    const { flag } = run;
+    const left: string[] = [];
+    const monitoring = (await store.getAgentSession(selfId))?.monitoring;
+    if (monitoring) left.push(`the orchestrator still monitors ${monitoring.targetDn}`);
+    for (const chat of await store.chatsOfAgent(selfId))
+      if (agentOf(chat, selfId)?.state === 'Chatting') left.push(`the orchestrator is still in chat ${chat.id}`);
+    for (const id of run.calls) {
+      const call = await store.getCall(id);
+      if (flag.dn !== null && !gone(call, flag.dn)) left.push(`${flag.dn} is still in call ${id}`);
+      if (call?.parties.some((p) => p.dn === actor.dn && p.monitor && p.state !== 'Released')) left.push(`the orchestrator still monitors call ${id}`);
+    }
+    for (const id of run.chats) {
+      const chat = await store.getChat(id);
+      if (chat && agentOf(chat, flag.userId)?.state === 'Chatting') left.push(`${flag.userName} is still in chat ${id}`);
+    }
+    return left;
+  };
+
+  /** The final entry, then the flag's own status: `done`, or `failed` with why. */
+  const finish = async (flag: Flag, verdict: Verdict, audited = false) => {
+    if (!audited) {
+      if (verdict.status === 'done') await audit(flag, 'done', 'completed');
+      else await audit(flag, 'failed', 'error', { detail: verdict.detail });
+    }
+    await log.saveFlag({ ...flag, status: verdict.status, detail: verdict.status === 'failed' ? verdict.detail : null });
+  };
+
+  const carryOut = async (flag: Flag, resumed: boolean) => {
+    const run: Run = { flag, open: new Map(), closed: new Set(), calls: new Set(), chats: new Set(), problems: [] };
+    let verdict: Verdict;
     try {
-      await ejectFromCalls(flag);
-      await ejectFromChats(flag);
-      await audit(flag, 'done', 'completed');
+      if (resumed) {
+        const entries = await store.queryAudit({ flagId: flag.id });
+        // The run reached its verdict and stopped before saving the flag: only the save is left.
+        const recorded = recordedVerdict(entries);
+        if (recorded) return await finish(flag, recorded, true);
+        await audit(flag, 'retried', 'retrying', { detail: 'resumed after restart' });
+        for (const { id, type } of openInteractions(entries)) run.open.set(id, type);
+      }
+      await cancelLeftoverMonitoring(flag);
+      await ejectFromCalls(run);
+      await closeOpen(run, 'call');
+      await ejectFromChats(run);
+      await closeOpen(run, 'chat');
+      verdict = verdictOf([...run.problems, ...(await whatIsLeft(run))]);
     } catch (error) {
       logger.error({ err: error, flagId: flag.id }, 'compliance ejection failed');
-      await audit(flag, 'failed', 'error', { detail: (error as Error).message }).catch(() => undefined);
-    } finally {
-      await store
-        .saveFlag({ ...flag, status: 'done' })
-        .then(() => tell({ flag: { ...flag, status: 'done' } }))
-        .catch((error: unknown) => logger.error({ err: error, flagId: flag.id }, 'could not mark the flag done'));
+      try {
+        // Never leave the orchestrator in a chat or monitoring: undo that before giving up.
+        await cancelLeftoverMonitoring();
+        for (const chat of await store.chatsOfAgent(selfId)) if (agentOf(chat, selfId)?.state === 'Chatting') await leaveChat(undefined, chat.id);
+        verdict = { status: 'failed', detail: (error as Error).message };
+      } catch (cleanup) {
+        // The state cannot be read or changed now: the flag stays pending and resumes at the next start.
+        logger.error({ err: cleanup, flagId: flag.id }, 'could not clean up after a failed ejection; the flag stays pending');
+        return;
+      }
+    }
+    try {
+      await finish(flag, verdict);
+    } catch (error) {
+      logger.error({ err: error, flagId: flag.id }, 'could not record the outcome of a flag; it stays pending');
     }
   };
 
@@ -271,10 +392,10 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
 
   // Each flag is carried out once per process, however often resume or pickUp sees it pending.
   const scheduled = new Set<string>();
-  const schedule = (flag: Flag) => {
+  const schedule = (flag: Flag, resumed: boolean) => {
     if (scheduled.has(flag.id)) return;
     scheduled.add(flag.id);
-    void enqueue(() => carryOut(flag));
+    void enqueue(() => carryOut(flag, resumed));
   };
   const runsHere = deps.runsHere ?? (() => true);
 
@@ -295,9 +416,9 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       createdAt: clock.now(),
       status: 'pending',
     };
-    await store.saveFlag(flag);
+    await log.saveFlag(flag);
     await audit(flag, 'flagged', 'accepted', { actor: raisedBy, detail: request.reason });
-    if (runsHere()) schedule(flag);
+    if (runsHere()) schedule(flag, false);
     return { ok: true, flag, duplicate: false };
   };
 
@@ -313,26 +434,29 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       return result;
     },
     async resume() {
-      for (const flag of await store.pendingFlags()) {
-        if (scheduled.has(flag.id)) continue;
-        await audit(flag, 'retried', 'retrying', { detail: 'resumed after restart' });
-        schedule(flag);
-      }
+      for (const flag of await store.pendingFlags()) schedule(flag, true);
     },
     async pickUp() {
-      for (const flag of await store.pendingFlags()) schedule(flag);
+      // A flag raised on another node is new here, unless a node that died had begun it: then it
+      // resumes from what its audit shows.
+      for (const flag of await store.pendingFlags()) {
+        if (scheduled.has(flag.id)) continue;
+        const begun = (await store.queryAudit({ flagId: flag.id })).some((e) => e.step !== 'flagged');
+        schedule(flag, begun);
+      }
     },
     idle: () => queue,
     removeFromCall: (callId, dn) =>
       enqueue(async () => {
         let outcome: Outcome = refuse.internal('not run');
+        await cancelLeftoverMonitoring();
         // An external number has no device to monitor: monitor an agent of the call instead, as a flag does.
         const external = directory.byDn(dn) === undefined;
         const call = external ? await store.getCall(callId) : undefined;
         if (external && call === undefined) return refuse.notFound('call', callId);
         const target = call ? agentToMonitor(call, dn) : dn;
         if (target === undefined) return refuse.invalidState(`no agent of call ${callId} can be monitored to remove ${dn}`);
-        const monitored = await asMonitorOf(target, async () => {
+        const monitored = await asMonitorOf(undefined, target, async () => {
           outcome = await removeCall(callId, dn);
         });
         return isRefusal(monitored) ? monitored : outcome;
@@ -344,7 +468,3 @@ const gone = (call: Call | undefined, dn: string): boolean => {
   const party = call && partyOf(call, dn);
   return !party || !isLive(party);
 };
-
-/** A chat conference: the customer is there and another agent visible to all stays with them. */
-const isChatConference = (chat: Chat, userId: string): boolean =>
-  chat.customer.connected && chat.endedAt === null && chattingAgents(chat).some((a) => a.userId !== userId && a.visibility === 'All');

@@ -13,7 +13,7 @@ import { callNote } from '../helpers/cometd.js';
 import type { CustomerChat } from '../helpers/customer.js';
 import { gws, type GwsClient, type Reply } from '../helpers/gws.js';
 import { startTestServer, tempDataFile, type TestServer } from '../helpers/server.js';
-import { clockMovesOn } from '../helpers/wait.js';
+import { clockMovesOn, waitFor } from '../helpers/wait.js';
 import {
   bringIn, caughtUpAll, chatOp, chatWith, mark, nextChatNote, openChatWorld, setChatState, startChatSession, transcript,
   type Agent, type ChatWorld,
@@ -344,6 +344,47 @@ describe('compliance: across a restart (SQLite file)', () => {
     const again = await restart();
     await again.compliance.idle();
     assert.deepEqual(await auditOf(again), before);
+  });
+});
+
+// ---- An honest outcome -----------------------------------------------------------------------
+describe('compliance: a flag that cannot be carried out ends failed, with why', () => {
+  let server: TestServer;
+  before(async () => (server = await startTestServer({ externalAnswerMs: 0 })));
+  after(async () => server?.dispose());
+
+  it('an external number in a conference no agent is left in (nobody to monitor): failed, the reason on the flag and the last entry', async () => {
+    // RemoveParticipantFromConference needs the owner or a monitoring supervisor: with only outside
+    // numbers left, the orchestrator has no device to monitor, so the customer cannot be removed.
+    const a = gws(server.url, 'agent15000');
+    const [x, y, z] = ['+14155550100', '+14155550101', '+14155550102'];
+    await expectOk(a.dial(x), 'dial out');
+    const [callId] = await liveCallIds(a);
+    assert.ok(callId);
+    const established = async () => (await server.store.getCall(callId))!.parties.filter((p) => p.state === 'Established').length;
+    await waitFor(async () => (await established()) === 2, 5000, 'the far end to answer');
+    for (const [i, dn] of [y, z].entries()) {
+      await expectOk(a.op(callId, 'SingleStepConference', { destination: { phoneNumber: dn } }), `conference ${dn}`);
+      await waitFor(async () => (await established()) === 3 + i, 5000, `${dn} to answer`);
+    }
+    await expectOk(a.op(callId, 'Hangup'), 'the agent leaves the outside parties talking');
+
+    const raised = await raise(server, x, 'fraud');
+    assert.equal(raised.status, 202, JSON.stringify(raised.body));
+    await server.compliance.idle();
+    const entries = await auditOf(server, { flagId: raised.body.flagId });
+    assert.deepEqual(stepsOf(entries), [
+      ['flagged', null, 'accepted'],
+      ['failed', 'call', 'error'],
+      ['failed', null, 'error'],
+    ]);
+    assert.match(entries.at(-1).detail, new RegExp(`no agent of call ${callId} to monitor`));
+    assert.match(entries.at(-1).detail, new RegExp(`\\${x} is still in call ${callId}`));
+    const flag = await server.store.getFlag(raised.body.flagId);
+    assert.equal(flag?.status, 'failed');
+    assert.equal(flag?.detail, entries.at(-1).detail);
+    const parties = Object.fromEntries((await server.store.getCall(callId))!.parties.map((p) => [p.dn, p.state]));
+    assert.deepEqual([parties[x], parties[y], parties[z]], ['Established', 'Established', 'Established'], 'nobody was disturbed');
   });
 });
 

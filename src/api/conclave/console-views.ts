@@ -67,6 +67,8 @@ export const flagView = (flag: Flag) => ({
   raisedBy: flag.raisedBy,
   createdAt: new Date(flag.createdAt).toISOString(),
   status: flag.status,
+  // Why a flag failed (null otherwise).
+  detail: flag.detail ?? null,
 });
 
 export const auditView = (entry: AuditEntry) => entryView(entry);

@@ -1,7 +1,8 @@
 /**
  * Compliance: a flag names a user to eject from every active conference they are in; each step
  * of carrying it out is an audit entry. Flags are persisted before they are acted on, so a crash
- * mid-ejection resumes after restart.
+ * mid-ejection resumes after restart. A flag ends `done` only when the user and the orchestrator
+ * are both out of every conference it was to leave, and `failed` (with why) otherwise.
  */
 export interface Flag {
   readonly id: string;
@@ -13,13 +14,21 @@ export interface Flag {
   /** Who raised it (a user name, or `rule:<name>`). */
   readonly raisedBy: string;
   readonly createdAt: number;
-  readonly status: 'pending' | 'done';
+  readonly status: FlagStatus;
+  /** Why a flag `failed` (absent otherwise, and on flags stored before there was a failed). */
+  readonly detail?: string | null;
 }
 
-export const AUDIT_STEPS = ['flagged', 'found', 'removed', 'skipped', 'failed', 'retried', 'done'] as const;
+export type FlagStatus = 'pending' | 'done' | 'failed';
+
+/**
+ * `recovered`: on resume, the orchestrator undid what an interrupted run left (monitoring, a chat
+ * it had intruded into) or closed a step the run had started (the party had gone meanwhile).
+ */
+export const AUDIT_STEPS = ['flagged', 'found', 'removed', 'skipped', 'failed', 'retried', 'recovered', 'done'] as const;
 export type AuditStep = (typeof AUDIT_STEPS)[number];
 
-export const AUDIT_OUTCOMES = ['accepted', 'ejected', 'already-gone', 'two-party', 'not-in-conference', 'error', 'retrying', 'completed'] as const;
+export const AUDIT_OUTCOMES = ['accepted', 'ejected', 'already-gone', 'two-party', 'not-in-conference', 'error', 'retrying', 'completed', 'left'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export interface AuditEntry {
