@@ -44,6 +44,8 @@ export interface OAuthClient {
   readonly roles: readonly Role[];
   /** Access-token lifetime in seconds (default 86400, as Genesys Cloud's client credentials). */
   readonly tokenTtlS: number;
+  /** The user an agent-level client acts for (api/cloud/access.ts), or null. */
+  readonly userId: string | null;
 }
 
 export interface Directory {
@@ -128,7 +130,9 @@ export const buildDirectory = (doc: unknown, source: string): Directory => {
   const clients = new Map<string, { client: OAuthClient; secret: string }>();
   (file.clients ?? []).forEach((c, i) => {
     if (clients.has(c.clientId)) throw new DirectoryError(`${source}: clients[${i}]: field 'clientId' value '${c.clientId}' is already used`);
-    clients.set(c.clientId, { client: { clientId: c.clientId, roles: c.roles, tokenTtlS: c.tokenTtlS ?? 86_400 }, secret: c.clientSecret });
+    const actsFor = c.userName === undefined ? null : users.find((u) => u.userName === c.userName);
+    if (actsFor === undefined) throw new DirectoryError(`${source}: clients[${i}] (${c.clientId}): field 'userName' value '${c.userName}' is not a user of the directory`);
+    clients.set(c.clientId, { client: { clientId: c.clientId, roles: c.roles, tokenTtlS: c.tokenTtlS ?? 86_400, userId: actsFor?.id ?? null }, secret: c.clientSecret });
   });
   const queues = buildQueues(file, users, source);
   return fromUsers(users, new Map(file.users.map((e) => [e.userName, e.password])), clients, queues);

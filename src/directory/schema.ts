@@ -28,6 +28,8 @@ export const OAuthClientEntry = Type.Object(
     roles: Type.Array(Type.Enum(ROLES), { minItems: 1, uniqueItems: true }),
     /** Lifetime of this client's access tokens (Cloud OAuthClient.accessTokenValiditySeconds); default 86400. */
     tokenTtlS: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
+    /** The directory user an agent-level client acts for: it reads only that user's conversations. */
+    userName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   },
   { additionalProperties: false },
 );

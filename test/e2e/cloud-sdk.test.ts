@@ -505,7 +505,9 @@ describe('Genesys Cloud dialect: a client without a controlling role', () => {
 
   before(async () => {
     const directory = buildDirectory(
-      { users: DEMO_DIRECTORY.users, clients: [{ clientId: 'viewer', clientSecret: 's', roles: ['ROLE_AGENT'] }] },
+      // An agent-level client reads its own user's conversations only (cloud-least-privilege.test.ts):
+      // this one acts for the conference's owner, agent15000.
+      { users: DEMO_DIRECTORY.users, clients: [{ clientId: 'viewer', clientSecret: 's', roles: ['ROLE_AGENT'], userName: 'agent15000' }] },
       'cloud viewer directory',
     );
     server = await startTestServer({ directory });

@@ -20,6 +20,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Directory, OAuthClient } from '../../directory/directory.js';
 import type { DomainEvent, EventSink } from '../../engine/ports.js';
 import type { FastifyInstance } from 'fastify';
+import { accessOf, mayWatch, MISSING_PERMISSION } from './access.js';
 import { errorBody } from './errors.js';
 import type { CloudQueues } from './queues.js';
 import { callConversationEventView, conversationEventView } from './views.js';
@@ -158,6 +159,10 @@ export const createCloudNotifications = (deps: { directory: Directory; queues: C
           if (!channel) return reply.code(404).send(notFound(request.params.id));
           const topics = topicsOf(request.body);
           if (typeof topics === 'string') return reply.code(400).send(errorBody(400, 'bad.request', topics));
+          const access = accessOf(request.client, directory);
+          const denied = topics.find((t) => !mayWatch(access, t));
+          if (denied !== undefined)
+            return reply.code(403).send(errorBody(403, MISSING_PERMISSION, `client ${request.client.clientId} may not subscribe to ${denied}: it may watch only its own user's topics`));
           const next = new Set(mode === 'replace' ? topics : [...channel.topics, ...topics]);
           if (next.size > MAX_TOPICS_PER_CHANNEL)
             return reply.code(400).send(errorBody(400, 'bad.request', `a channel may hold at most ${MAX_TOPICS_PER_CHANNEL} topics`));

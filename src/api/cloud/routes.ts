@@ -25,6 +25,7 @@ import type { Clock } from '../../engine/ports.js';
 import { BODY_LIMIT_BYTES } from '../../http/limits.js';
 import type { Store } from '../../store/port.js';
 import { parseQuery, runQuery, type CallLog } from './analytics.js';
+import { accessOf, mayRead, MISSING_PERMISSION } from './access.js';
 import { errorBody, fromStatusCode } from './errors.js';
 import type { CloudNotifications } from './notifications.js';
 import type { CloudQueues } from './queues.js';
@@ -281,20 +282,28 @@ export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => 
         return { call, party };
       };
 
-      api.get('/conversations/calls', async () => ({
-        entities: (await Promise.all((await store.liveCallIds()).map(liveCall))).flatMap((call) => (call ? [callConversationView(call, directory)] : [])),
-        pageSize: 25,
-        pageNumber: 1,
-      }));
+      // Reads follow the client's permissions (access.ts): an agent-level client sees its user's.
+      const notPermitted = (reply: Parameters<typeof fail>[0], client: OAuthClient, what: string) =>
+        fail(reply, 403, MISSING_PERMISSION, `client ${client.clientId} may not read ${what}: it acts for ${client.userId === null ? 'no user' : 'one user only'}`);
+
+      api.get('/conversations/calls', async (request) => {
+        const access = accessOf(request.client, directory);
+        const calls = (await Promise.all((await store.liveCallIds()).map(liveCall))).flatMap((call) => (call && mayRead(access, call) ? [call] : []));
+        return { entities: calls.map((call) => callConversationView(call, directory)), pageSize: 25, pageNumber: 1 };
+      });
 
       api.get('/conversations/calls/:id', { schema: { params: CallParams } }, async (request, reply) => {
         const call = await store.getCall(request.params.id);
-        return call ? callConversationView(call, directory) : fail(reply, 404, 'conversation.error.conversation.not.found', `conversation ${request.params.id} was not found`);
+        if (!call) return fail(reply, 404, 'conversation.error.conversation.not.found', `conversation ${request.params.id} was not found`);
+        if (!mayRead(accessOf(request.client, directory), call)) return notPermitted(reply, request.client, `conversation ${call.id}`);
+        return callConversationView(call, directory);
       });
 
       api.get('/conversations/:id', { schema: { params: CallParams } }, async (request, reply) => {
         const call = await store.getCall(request.params.id);
-        return call ? conversationView(call, directory) : fail(reply, 404, 'not.found', `conversation ${request.params.id} was not found`);
+        if (!call) return fail(reply, 404, 'not.found', `conversation ${request.params.id} was not found`);
+        if (!mayRead(accessOf(request.client, directory), call)) return notPermitted(reply, request.client, `conversation ${call.id}`);
+        return conversationView(call, directory);
       });
 
       // Add a party by address: SingleStepConference by the conference owner, or an agent on it.
@@ -429,6 +438,7 @@ export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => 
 
       // The analytics detail query: live calls, and ended ones this process has seen.
       api.post('/analytics/conversations/details/query', async (request, reply) => {
+        if (!accessOf(request.client, directory).all) return notPermitted(reply, request.client, 'analytics conversation details');
         const parsed = parseQuery(request.body ?? {});
         if (!parsed.ok) return fail(reply, 400, 'bad.request', `${parsed.message} (a ConversationQuery needs an interval "start/end")`);
         const ids = new Set([...(await store.liveCallIds()), ...deps.callLog.ids()]);
