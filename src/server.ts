@@ -19,7 +19,7 @@ import { createConsoleStream } from './api/conclave/event-stream.js';
 import { cloudPlugin } from './api/cloud/routes.js';
 import { createCloudNotifications } from './api/cloud/notifications.js';
 import { createCallLog } from './api/cloud/analytics.js';
-import { NO_QUEUES } from './api/cloud/queues.js';
+import { directoryQueues } from './api/cloud/queues.js';
 import { createCompliance, type Compliance } from './engine/compliance.js';
 import { createRulesSink } from './engine/compliance-rules.js';
 import type { AfterStep } from './engine/compliance-steps.js';
@@ -128,8 +128,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const notifier = createGwsNotifier({ directory, chatDirectory: people, clock, urls, delivery: hub });
   // Rules watch what is committed; the orchestrator they flag to is built just below.
   let compliance: Compliance | undefined;
-  // Until the directory has queues, the Cloud routing endpoints see none (api/cloud/queues.ts).
-  const cloudQueues = NO_QUEUES;
+  // The directory's queues, with stable Cloud ids (api/cloud/queues.ts).
+  const cloudQueues = directoryQueues(directory);
   const cloudNotifications = createCloudNotifications({ directory, queues: cloudQueues, now: () => clock.now() });
   const cloudCallLog = createCallLog();
   const logSinkError = (error: unknown) => logger.error({ err: error }, 'an event sink failed');

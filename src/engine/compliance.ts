@@ -26,6 +26,7 @@ import { MONITORING_SCHEMAS } from '../domain/agent/commands.js';
 import { CHAT_SCHEMAS, INTRUDE_SCHEMAS } from '../domain/chat/commands.js';
 import { isRefusal, refuse, type Refusal } from '../domain/refusals.js';
 import { VOICE_CALL_SCHEMAS } from '../domain/voice/commands.js';
+import { removalBlocker } from '../domain/voice/operations.js';
 import { isExternalShaped, isLive, liveParties, partyOf, type Call } from '../domain/voice/model.js';
 import type { Store } from '../store/port.js';
 import type { Engine, Outcome } from './engine.js';
@@ -450,10 +451,15 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       enqueue(async () => {
         let outcome: Outcome = refuse.internal('not run');
         await cancelLeftoverMonitoring();
+        // Refused before monitoring starts when the removal cannot succeed: joining the call
+        // first would leave the refused request's trace on it (hostile-input regression).
+        const current = await store.getCall(callId);
+        if (current === undefined) return refuse.notFound('call', callId);
+        const blocker = removalBlocker(current, dn);
+        if (blocker !== null) return refuse.invalidState(blocker);
         // An external number has no device to monitor: monitor an agent of the call instead, as a flag does.
         const external = directory.byDn(dn) === undefined;
-        const call = external ? await store.getCall(callId) : undefined;
-        if (external && call === undefined) return refuse.notFound('call', callId);
+        const call = external ? current : undefined;
         const target = call ? agentToMonitor(call, dn) : dn;
         if (target === undefined) return refuse.invalidState(`no agent of call ${callId} can be monitored to remove ${dn}`);
         const monitored = await asMonitorOf(undefined, target, async () => {

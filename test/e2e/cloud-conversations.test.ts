@@ -357,10 +357,22 @@ describe('users and routing queues', () => {
     assert.match(error.message, /requires a user context/);
   });
 
-  it('routing queues: an empty listing and 404s until the directory has queues', async () => {
+  it('routing queues (RoutingApi 1.10–1.12): getRoutingQueues lists support with a stable id, getRoutingQueue, getRoutingQueueMembers the four agents', async () => {
     const queues = await sdk.routing('getRoutingQueues', { pageSize: 25 });
-    assert.deepEqual(queues.entities, []);
-    assert.equal(queues.total, 0);
+    assert.equal(queues.total, 1);
+    const support = queues.entities[0];
+    assert.equal(support.name, 'support');
+    assert.match(support.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal((await sdk.routing('getRoutingQueues', { name: 'supp*' })).entities[0].id, support.id);
+    const one = await sdk.routing('getRoutingQueue', support.id);
+    assert.equal(one.id, support.id);
+    assert.equal(one.name, 'support');
+    const members = await sdk.routing('getRoutingQueueMembers', support.id, { pageSize: 25 });
+    const users = (await sdk.users('getUsers', { pageSize: 100 })).entities;
+    const expected = ['agent15000', 'agent15001', 'agent15002', 'agent15003'].map((n) => users.find((u: any) => u.username === n).id);
+    assert.deepEqual(members.entities.map((m: any) => m.id), expected);
+    assert.deepEqual(members.entities.map((m: any) => m.user.id), expected);
+    // A queue is named by its id, not its name.
     assertErrorBody(await rejection(sdk.routing('getRoutingQueue', 'support'), 'getRoutingQueue'), 404, 'getRoutingQueue', 'not.found');
     assertErrorBody(await rejection(sdk.routing('getRoutingQueueMembers', 'support'), 'getRoutingQueueMembers'), 404, 'getRoutingQueueMembers', 'not.found');
   });

@@ -159,7 +159,7 @@ describe('Cloud notification topics on a customer call', () => {
     channel.close();
   });
 
-  it('both user topics on one channel each get their own shape; v2.routing.queues.{id}.conversations names no known queue yet: 400', async () => {
+  it('both user topics on one channel each get their own shape; v2.routing.queues.{id}.conversations by queue name (not id): 400', async () => {
     const calls = `v2.users.${agentId}.conversations.calls`;
     const nested = `v2.users.${agentId}.conversations`;
     const channel = await openChannel([calls, nested]);
@@ -174,6 +174,35 @@ describe('Cloud notification topics on a customer call', () => {
     const error = await rejection(sdk.notifications('postNotificationsChannelSubscriptions', other.id, [{ id: 'v2.routing.queues.support.conversations' }]), 'queue topic');
     assertErrorBody(error, 400, 'queue topic');
     assert.match(error.message, /unknown queue/);
+    channel.close();
+  });
+
+  it('v2.routing.queues.{id}.conversations (QueueConversationEventTopicConversation): a customer call entering support is seen there, with its acd participant', async () => {
+    const queueId = (await sdk.routing('getRoutingQueues', { name: 'support' })).entities[0].id as string;
+    const topic = `v2.routing.queues.${queueId}.conversations`;
+    const channel = await openChannel([topic]);
+    // Nobody is Ready: the call waits in the queue, and the queue's topic sees it waiting.
+    const callId = (await admin.post('/conclave/v1/sim/calls', { from: CUSTOMER, to: 'support' })).body.callId as string;
+    const waiting = await channel.until((m) => m.topicName === topic && m.eventBody.id === callId, 'the queued call');
+    const acd = waiting.eventBody.participants.find((p: any) => p.purpose === 'acd');
+    assert.equal(acd.queueId, queueId);
+    assert.equal(acd.name, 'support');
+    assert.equal(acd.calls[0].state, 'connected');
+    assert.equal(waiting.eventBody.participants.find((p: any) => p.purpose === 'customer').address, CUSTOMER);
+    // The REST Conversation shows the same acd participant.
+    const rest = await sdk.conversations('getConversation', callId);
+    const restAcd = rest.participants.find((p: any) => p.purpose === 'acd');
+    assert.equal(restAcd.queueId, queueId);
+    // The acd leg has no device: nobody can act on it.
+    assertErrorBody(await rejection(sdk.conversations('patchConversationsCallParticipant', callId, restAcd.id, { state: 'disconnected' }), 'acd patch'), 404, 'acd patch');
+    // A member goes Ready: the call rings there, then is answered; the acd leg ends.
+    assert.deepEqual((await a.post('/api/v2/me', { operationName: 'StartContactCenterSession', channels: ['voice'] })).body, { statusCode: 0 });
+    assert.deepEqual((await a.post('/api/v2/me/channels/voice', { operationName: 'Ready' })).body, { statusCode: 0 });
+    await channel.until((m) => m.topicName === topic && m.eventBody.participants.some((p: any) => p.address === '15000' && p.calls[0].state === 'alerting'), 'ringing at 15000');
+    assert.deepEqual((await a.op(callId, 'Answer')).body, { statusCode: 0 });
+    const answered = await channel.until((m) => m.topicName === topic && m.eventBody.participants.some((p: any) => p.address === '15000' && p.calls[0].state === 'connected'), 'answered');
+    assert.equal(answered.eventBody.participants.find((p: any) => p.purpose === 'acd').calls[0].state, 'disconnected');
+    await a.op(callId, 'Hangup');
     channel.close();
   });
 });

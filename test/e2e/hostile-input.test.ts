@@ -31,14 +31,26 @@
  * properties' generators (see hostileSeg and the Bayeux generators), so that the properties look
  * for new failures instead of rediscovering those.
  *
- * Runtime: ~20 s by default (100 + 40 property runs; a failing property stops shrinking after a
- * time limit). CONCLAVE_LONG_TESTS=1 runs 1000 + 300 runs (~3.5 min).
+ * The other dialects have their own property and server (the last describe): the simulation API,
+ * /conclave/v1/interactions, the console's routes and event stream, every Genesys Cloud endpoint
+ * (conversations, participants POST/PATCH, replace, consult, disconnect, analytics query, users,
+ * routing queues, tokens/me, notification channels, oauth/token), and the queue and work-cycle
+ * operations, with bodies carrying response-like and prototype keys (`ok`, `statusCode`,
+ * `message`, `__proto__`, `constructor`…), deep nesting, huge strings and wrong types: never a
+ * 5xx, and a refusal changes nothing in the store.
+ *
+ * Runtime: ~25 s by default (100 + 40 + 200 property runs; a failing property stops shrinking
+ * after a time limit). CONCLAVE_LONG_TESTS=1 runs 1000 + 300 + 2000 runs (~5 min).
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { stableDeviceId, stableUserId } from '../../src/directory/directory.js';
+import { participantId } from '../../src/api/cloud/views.js';
+import { stableQueueId } from '../../src/api/cloud/queues.js';
+import { DEMO_DIRECTORY } from '../../src/directory/demo.js';
+import { buildDirectory, stableDeviceId, stableUserId } from '../../src/directory/directory.js';
 import type { Clock, IdSource } from '../../src/engine/ports.js';
 import { listen, type Listener } from '../helpers/cometd.js';
 import { isJson, rawRequest, type RawResponse } from '../helpers/raw-http.js';
@@ -865,5 +877,298 @@ describe('hostile input over real HTTP', () => {
       replayDb.close();
       await replay.dispose();
     }
+  });
+});
+
+// =================================================================================================
+// The other dialects: the Conclave API (simulation, interactions, console and its event stream),
+// the Genesys Cloud dialect, and the queue and work-cycle operations. Their error shapes differ
+// (docs/architecture.md: one plugin per dialect, each with its own), so the property here is the
+// one they share: every request is answered, never with a 5xx, and a refusal (a 4xx) changes
+// nothing in the store. Its own server: its accepted requests are not GWS requests, so they stay
+// out of the GWS replay above. The demo directory with a ring timeout no run can reach, so that
+// routing never moves the state by itself between a request and the check.
+const CUSTOMER_NO = '+14155550100';
+const PARTY_DNS = ['15000', '15001', '15002', '15003', CUSTOMER_NO, '7000'] as const;
+/** Keys that mean something to a response (or to Object.prototype), put into request bodies. */
+const ECHO_KEYS = ['ok', 'statusCode', 'statusMessage', 'message', 'code', 'error', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'];
+const OTHER_RUNS = LONG ? 2000 : 200;
+const OTHER_TIME_LIMIT = LONG ? 300_000 : 15_000;
+
+type Dialect = 'conclave' | 'cloud' | 'gws';
+interface Endpoint {
+  readonly weight?: number;
+  readonly method: string;
+  readonly path: fc.Arbitrary<string>;
+  readonly dialect: Dialect;
+  /** Plausible fields of the body (each may be left out); none: no body. */
+  readonly fields?: Record<string, fc.Arbitrary<unknown>>;
+}
+
+const hostileValue = fragmentArb.map((text) => ({ raw: text }));
+const callRef = fc.oneof({ weight: 5, arbitrary: fc.nat({ max: 20 }).map((i) => `«call:${i}»`) }, { weight: 2, arbitrary: hostileSeg });
+const pidRef = fc.oneof(
+  { weight: 5, arbitrary: fc.tuple(fc.nat({ max: 20 }), fc.constantFrom(...PARTY_DNS)).map(([i, dn]) => `«pid:${i}.${dn}»`) },
+  { weight: 1, arbitrary: hostileSeg },
+);
+const userIdRef = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...USERS).map((u) => `«user:${u}»`) }, { weight: 1, arbitrary: hostileSeg });
+const queueRef = fc.oneof({ weight: 4, arbitrary: fc.constant('«queue:support»') }, { weight: 1, arbitrary: fc.constantFrom('support', '7000') }, { weight: 1, arbitrary: hostileSeg });
+const partyArb = fc.oneof(fc.constantFrom(...PARTY_DNS, 'support', '99999', ''), stringy);
+const nameQuery = fc.constantFrom('', '?name=support', '?name=supp*', '?name=***', '?name=*', '?name=a**b', '?name=(', '?name=%5B', '?name=*%5C', '?pageSize=0', '?pageSize=-1', '?pageSize=abc', '?pageSize=1e999', '?pageNumber=0', '?pageSize=2&pageNumber=99999999999', '?id=x&id=y', '?sortOrder=sideways', '?expand=presence&expand=routingStatus', '?expand=%00');
+const intervalArb = fc.constantFrom('2026-01-01T00:00:00Z/2027-01-01T00:00:00Z', '2026-12-01T00:00:00.000Z/2026-12-02T00:00:00.000Z', 'x', '/', '2027-01-01T00:00:00Z/2026-01-01T00:00:00Z', '0000-01-01T00:00:00Z/9999-12-31T23:59:59Z', '');
+const segmentFilterArb = fc.record(
+  {
+    type: fc.constantFrom('and', 'or', 'x'),
+    predicates: fc.array(fc.record({ dimension: fc.constantFrom('userId', 'purpose', 'mediaType', 'direction', 'segmentType', 'conversationId', 'queueId', 'x'), value: fc.oneof(stringy, fc.constantFrom('«user:agent15000»', 'agent', 'voice')), operator: fc.constantFrom('matches', 'exists', 'notExists', 'x') }, { requiredKeys: [] }), { maxLength: 3 }),
+  },
+  { requiredKeys: [] },
+);
+
+const OTHER_ENDPOINTS: readonly Endpoint[] = [
+  // Conclave: the simulation API, interactions, the console and its event stream.
+  { weight: 4, method: 'POST', path: fc.constant('/conclave/v1/sim/calls'), dialect: 'conclave', fields: { from: fc.oneof(fc.constantFrom(CUSTOMER_NO, '+14155550101', '15000', ''), stringy), to: partyArb, userData: fc.dictionary(fc.constantFrom('k', 'a', ''), fc.oneof(stringy, fc.integer())) } },
+  { weight: 3, method: 'POST', path: callRef.map((c) => `/conclave/v1/sim/calls/${c}`), dialect: 'conclave', fields: { action: fc.constantFrom('answer', 'hangup', 'dtmf', 'Answer', ''), digits: fc.constantFrom('12#', 'x', '', '1'.repeat(65)) } },
+  { method: 'GET', path: fc.constant('/conclave/v1/interactions'), dialect: 'conclave' },
+  { method: 'GET', path: fc.constant('/conclave/v1/console/session'), dialect: 'conclave' },
+  { method: 'POST', path: fc.constant('/conclave/v1/console/session'), dialect: 'conclave', fields: { userName: fc.constantFrom('admin', 'super15010', 'agent15000', 'nobody', ''), password: fc.constantFrom('admin', 'super15010', 'x', '') } },
+  { method: 'DELETE', path: fc.constant('/conclave/v1/console/session'), dialect: 'conclave' },
+  { method: 'GET', path: fc.constant('/conclave/v1/console/state'), dialect: 'conclave' },
+  { weight: 2, method: 'POST', path: callRef.map((c) => `/conclave/v1/console/calls/${c}/remove`), dialect: 'conclave', fields: { participant: partyArb } },
+  { method: 'GET', path: fc.constantFrom('/conclave/v1/events', '/conclave/v1/events?x=1'), dialect: 'conclave' },
+  { method: 'GET', path: fc.array(hostileSeg, { maxLength: 3 }).map((s) => `/conclave/v1/console/${s.join('/')}`), dialect: 'conclave' },
+  { method: 'POST', path: fc.array(fc.oneof(hostileSeg, fc.constantFrom('sim', 'calls', 'console', 'interactions', 'events')), { maxLength: 4 }).map((s) => `/conclave/v1/${s.join('/')}`), dialect: 'conclave', fields: { action: stringy } },
+  // Genesys Cloud.
+  { method: 'POST', path: fc.constant('/cloud/oauth/token'), dialect: 'cloud', fields: { grant_type: fc.constantFrom('client_credentials', 'password', '') } },
+  { method: 'GET', path: fc.constant('/cloud/api/v2/conversations/calls'), dialect: 'cloud' },
+  { method: 'GET', path: callRef.map((c) => `/cloud/api/v2/conversations/calls/${c}`), dialect: 'cloud' },
+  { method: 'GET', path: callRef.map((c) => `/cloud/api/v2/conversations/${c}`), dialect: 'cloud' },
+  {
+    weight: 2, method: 'POST', path: callRef.map((c) => `/cloud/api/v2/conversations/calls/${c}/participants`), dialect: 'cloud',
+    fields: { participants: fc.array(fc.record({ address: partyArb, userId: userIdRef }, { requiredKeys: [] }), { maxLength: 3 }) },
+  },
+  {
+    weight: 4, method: 'PATCH', path: fc.tuple(callRef, pidRef).map(([c, p]) => `/cloud/api/v2/conversations/calls/${c}/participants/${p}`), dialect: 'cloud',
+    fields: { state: fc.constantFrom('disconnected', 'connected', 'x'), muted: fc.boolean(), held: fc.boolean(), confined: fc.boolean(), recording: fc.boolean(), wrapup: fc.record({ code: stringy, notes: stringy }, { requiredKeys: [] }) },
+  },
+  {
+    weight: 2, method: 'POST', path: fc.tuple(callRef, pidRef).map(([c, p]) => `/cloud/api/v2/conversations/calls/${c}/participants/${p}/replace`), dialect: 'cloud',
+    fields: { transferType: fc.constantFrom('Attended', 'Unattended', 'x'), address: partyArb, userId: userIdRef, queueId: queueRef, voicemail: fc.boolean() },
+  },
+  {
+    weight: 2, method: 'POST', path: fc.tuple(callRef, pidRef).map(([c, p]) => `/cloud/api/v2/conversations/calls/${c}/participants/${p}/consult`), dialect: 'cloud',
+    fields: { speakTo: fc.constantFrom('DESTINATION', 'OBJECT', 'BOTH', 'CONFERENCE', 'x'), consultingUserId: userIdRef, destination: fc.record({ address: partyArb, userId: userIdRef, queueId: queueRef }, { requiredKeys: [] }) },
+  },
+  { method: 'POST', path: callRef.map((c) => `/cloud/api/v2/conversations/${c}/disconnect`), dialect: 'cloud' },
+  {
+    weight: 2, method: 'POST', path: fc.constant('/cloud/api/v2/analytics/conversations/details/query'), dialect: 'cloud',
+    fields: { interval: intervalArb, segmentFilters: fc.array(segmentFilterArb, { maxLength: 2 }), conversationFilters: fc.array(segmentFilterArb, { maxLength: 2 }), order: fc.constantFrom('asc', 'desc', 'x'), orderBy: fc.constantFrom('conversationStart', 'x'), paging: fc.record({ pageSize: fc.integer({ min: -5, max: 200 }), pageNumber: fc.integer({ min: -5, max: 1e9 }) }, { requiredKeys: [] }) },
+  },
+  { method: 'GET', path: nameQuery.map((q) => `/cloud/api/v2/users${q}`), dialect: 'cloud' },
+  { method: 'GET', path: fc.tuple(userIdRef, fc.constantFrom('', '?expand=presence', '?expand=x')).map(([u, q]) => `/cloud/api/v2/users/${u}${q}`), dialect: 'cloud' },
+  { method: 'GET', path: fc.constant('/cloud/api/v2/users/me'), dialect: 'cloud' },
+  { method: 'GET', path: nameQuery.map((q) => `/cloud/api/v2/routing/queues${q}`), dialect: 'cloud' },
+  { method: 'GET', path: queueRef.map((q) => `/cloud/api/v2/routing/queues/${q}`), dialect: 'cloud' },
+  { method: 'GET', path: fc.tuple(queueRef, nameQuery).map(([q, s]) => `/cloud/api/v2/routing/queues/${q}/members${s}`), dialect: 'cloud' },
+  { method: 'DELETE', path: fc.constant('/cloud/api/v2/tokens/me'), dialect: 'cloud' },
+  { method: 'POST', path: fc.constant('/cloud/api/v2/notifications/channels'), dialect: 'cloud' },
+  {
+    method: 'PUT', path: fc.constantFrom('x', '«channel:»').map((c) => `/cloud/api/v2/notifications/channels/${c}/subscriptions`), dialect: 'cloud',
+    fields: { id: fc.constantFrom('v2.routing.queues.«queue:support».conversations', 'v2.users.«user:agent15000».conversations', 'v2.routing.queues.support.conversations', 'x') },
+  },
+  { method: 'GET', path: fc.array(fc.oneof(hostileSeg, fc.constantFrom('conversations', 'calls', 'participants', 'routing', 'queues', 'users')), { maxLength: 5 }).map((s) => `/cloud/api/v2/${s.join('/')}`), dialect: 'cloud' },
+  // Queues and the work cycle (GWS): dialling the queue, and the voice channel's operations.
+  { weight: 2, method: 'POST', path: fc.constantFrom('15000', '15001', '15002').map((u) => `/api/v2/me/devices/«device:agent${u}»/calls`), dialect: 'gws', fields: { operationName: fc.constant('Dial'), destination: fc.record({ phoneNumber: fc.constantFrom('support', '7000', 'Support', '7000 ', '') }) } },
+  {
+    weight: 3, method: 'POST', path: fc.constantFrom('voice', 'chat').map((c) => `/api/v2/me/channels/${c}`), dialect: 'gws',
+    fields: { operationName: fc.constantFrom('Ready', 'NotReady', 'AfterCallWork', 'AuxWork'), wrapUpTime: fc.constantFrom('0', '5', 'soon', '-1', '99999999999999', '1.5'), reasonCode: stringy, reasons: fc.array(fc.record({ key: stringy, value: stringy }), { maxLength: 2 }) },
+  },
+  { method: 'POST', path: fc.constant('/api/v2/me'), dialect: 'gws', fields: { operationName: fc.constantFrom('StartContactCenterSession', 'EndContactCenterSession'), channels: fc.constantFrom(['voice'], ['voice', 'chat'], ['fax']) } },
+  { method: 'POST', path: callRef.map((c) => `/api/v2/me/calls/${c}`), dialect: 'gws', fields: { operationName: fc.constantFrom('Answer', 'Reject', 'Hangup'), reasons: fc.constant([]) } },
+];
+
+/** A body for an endpoint: some of its plausible fields, response-like and prototype keys, a mutation. */
+const otherBodyArb = (fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<{ contentType?: string; body?: string }> =>
+  fc
+    .tuple(fc.record(fields, { requiredKeys: [] }), fc.subarray(ECHO_KEYS, { maxLength: 2 }).chain((keys) => fc.tuple(...keys.map((k) => hostileValue.map((v) => [k, v] as const)))), fc.oneof({ weight: 3, arbitrary: fc.constant({ kind: 'none' as const }) }, { weight: 2, arbitrary: mutationArb }))
+    .chain(([picked, echoes, m]) => {
+      const entries: [string, unknown][] = Object.entries(picked);
+      const text = jsonText(entries, m as Mutation);
+      // Response-like keys carry raw JSON text (deep nesting, huge strings): spliced in after.
+      const withEchoes = echoes.length === 0 || !text.startsWith('{') ? text : `{${echoes.map(([k, v]) => `${JSON.stringify(k)}:${v.raw}`).join(',')}${text === '{}' ? '' : ','}${text.slice(1)}`;
+      return fc.oneof(
+        { weight: 10, arbitrary: fc.constantFrom(...JSON_TYPES).map((contentType) => ({ contentType, body: withEchoes })) },
+        { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...JUNK_TEXTS), fc.constantFrom(...JSON_TYPES, ...OTHER_TYPES)).map(([body, contentType]) => ({ contentType, body })) },
+        { weight: 1, arbitrary: fc.constantFrom(...OTHER_TYPES).map((contentType) => ({ contentType, body: withEchoes })) },
+        { weight: 1, arbitrary: fc.constantFrom({}, { contentType: 'application/json' }) },
+      );
+    });
+
+const otherAuthArb = (dialect: Dialect): fc.Arbitrary<Auth> => {
+  if (dialect === 'cloud')
+    return fc.oneof(
+      { weight: 12, arbitrary: fc.constant({ kind: 'header' as const, value: 'Bearer «token:»' }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'none' as const }) },
+      { weight: 1, arbitrary: fc.constantFrom('Bearer', 'Bearer x', 'Bearer «token:»x', `Bearer ${'A'.repeat(4000)}`, basicHeader('conclave-demo', 'conclave-demo'), 'bearer «token:»').map((value) => ({ kind: 'header' as const, value })) },
+    );
+  const users = dialect === 'conclave' ? (['admin', 'super15010', 'agent15000'] as const) : (['agent15000', 'agent15001', 'agent15002'] as const);
+  return fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom(...users).map((user) => ({ kind: 'basic' as const, user, password: user })) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'none' as const }) },
+    { weight: 1, arbitrary: fc.constantFrom('wrong', '').map((password) => ({ kind: 'basic' as const, user: users[0], password })) },
+    { weight: 1, arbitrary: fc.constantFrom('Bearer abc', 'Basic !!!', 'Digest x').map((value) => ({ kind: 'header' as const, value })) },
+  );
+};
+
+const otherReqArb: fc.Arbitrary<Req> = fc
+  .oneof(...OTHER_ENDPOINTS.map((e) => ({ weight: e.weight ?? 1, arbitrary: fc.constant(e) })))
+  .chain((e) =>
+    fc
+      .tuple(fc.oneof({ weight: 15, arbitrary: fc.constant(e.method) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }), e.path, e.fields ? otherBodyArb(e.fields) : fc.constant({}), otherAuthArb(e.dialect))
+      .map(([method, path, encoded, auth]) => {
+        const noBody = method === 'GET' || method === 'HEAD';
+        const { contentType, body } = encoded as { contentType?: string; body?: string };
+        return req({ method, path, auth, ...(noBody || contentType === undefined ? {} : { contentType }), ...(noBody || body === undefined ? {} : { body }) });
+      }),
+  );
+
+/** The event stream answers and then stays open: its status line is the answer. */
+const statusOnly = (base: string, path: string, headers: Record<string, string>, method: string, timeoutMs: number): Promise<RawResponse> =>
+  new Promise((resolveAnswer) => {
+    const url = new URL(base);
+    const request = http.request({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
+      resolveAnswer({ kind: 'answer', status: res.statusCode ?? 0, headers: res.headers, text: '', json: null });
+      res.destroy();
+    });
+    request.setTimeout(timeoutMs, () => (resolveAnswer({ kind: 'timeout' }), request.destroy()));
+    request.on('error', (error) => resolveAnswer({ kind: 'error', message: error.message }));
+    request.end();
+  });
+
+describe('hostile input over real HTTP: the Conclave API, the console, Genesys Cloud, queues and the work cycle', () => {
+  let server: TestServer;
+  let db: Db;
+  let token = '';
+  let channelId = 'x';
+  const stats = { requests: 0, byStatus: new Map<number | string, number>() };
+
+  const resolveOther = (text: string, reg: Registry): string =>
+    resolve(
+      text.replace(/«(pid|queue|token|channel):([\w.+]*)»/g, (_all, kind: string, arg: string) => {
+        if (kind === 'token') return token;
+        if (kind === 'channel') return channelId;
+        if (kind === 'queue') return stableQueueId(arg);
+        const [i, dn] = arg.split('.');
+        const call = reg.calls.length > 0 ? (reg.calls[Number(i) % reg.calls.length] as string) : 'NOCALLYET';
+        return participantId(call, dn ?? '');
+      }),
+      reg,
+    );
+
+  const sendOther = async (r: Req): Promise<string | null> => {
+    const reg = registryOf(db, server.url, new Map());
+    const path = resolveOther(r.path, reg);
+    const headers = headersOf(r.auth.kind === 'header' ? { ...r, auth: { kind: 'header', value: resolveOther(r.auth.value, reg) } } : r, reg);
+    const before = dump(db);
+    const isStream = /^\/conclave\/v1\/events(\?|$)/.test(path) && (r.method === 'GET' || r.method === 'HEAD');
+    const res = isStream
+      ? await statusOnly(server.url, path, headers, r.method, 5000)
+      : await rawRequest(server.url, { method: r.method, path, headers, ...(r.body !== undefined ? { body: resolveOther(r.body, reg) } : {}) }, 5000);
+    stats.requests++;
+    const key = res.kind === 'answer' ? res.status : res.kind;
+    stats.byStatus.set(key, (stats.byStatus.get(key) ?? 0) + 1);
+    const at = `\n  request: ${describeReq(r)}\n  resolved path: ${clip(path, 200)}`;
+    if (res.kind !== 'answer') return `${res.kind === 'timeout' ? 'no answer (held until the client gave up)' : `no answer: ${res.message}`}${at}`;
+    if (res.status >= 500) return `HTTP ${res.status} ${clip(res.text, 300)}${at}`;
+    if (res.status >= 400 && !isStream && r.method !== 'HEAD' && res.text.length === 0) return `HTTP ${res.status} with an empty body${at}`;
+    if (res.status >= 400 && dump(db) !== before) return `the refused request (HTTP ${res.status} ${clip(res.text, 200)}) changed the store${at}`;
+    // A token revoked by DELETE /tokens/me is replaced, so that the next requests are not all 401.
+    if (path === '/cloud/api/v2/tokens/me' && res.status < 300) token = await newToken();
+    return null;
+  };
+
+  const newToken = async () => {
+    const res = await rawRequest(server.url, { method: 'POST', path: '/cloud/oauth/token', headers: { authorization: basicHeader('conclave-demo', 'conclave-demo'), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    assert.ok(res.kind === 'answer' && res.status === 200, 'a Cloud token');
+    return (res.json as { access_token: string }).access_token;
+  };
+
+  before(async () => {
+    const doc = { ...DEMO_DIRECTORY, queues: (DEMO_DIRECTORY.queues ?? []).map((q) => ({ ...q, ringTimeoutS: 3600 })) };
+    server = await startTestServer({ externalAnswerMs: -1, directory: buildDirectory(doc, 'hostile-input') });
+    db = openDb(server.dataFile);
+    token = await newToken();
+    const channel = await rawRequest(server.url, { method: 'POST', path: '/cloud/api/v2/notifications/channels', headers: { authorization: `Bearer ${token}` } });
+    channelId = channel.kind === 'answer' ? String((channel.json as { id?: string })?.id ?? 'x') : 'x';
+    // Something for every endpoint to hit: a customer call ringing at 15000, one answered by 15001,
+    // one waiting in the support queue.
+    const admin = { authorization: basicHeader('admin', 'admin'), 'content-type': 'application/json' };
+    for (const to of ['15000', '15001', 'support']) {
+      const res = await rawRequest(server.url, { method: 'POST', path: '/conclave/v1/sim/calls', headers: admin, body: JSON.stringify({ from: CUSTOMER_NO, to }) });
+      assert.ok(res.kind === 'answer' && res.status < 300, `a customer call to ${to}: ${res.kind === 'answer' ? res.text : res.kind}`);
+    }
+    const second = registryOf(db, server.url, new Map()).calls[1] as string;
+    const answered = await rawRequest(server.url, { method: 'POST', path: `/api/v2/me/calls/${second}`, headers: { authorization: basicHeader('agent15001', 'agent15001'), 'content-type': 'application/json' }, body: '{"operationName":"Answer"}' });
+    assert.ok(answered.kind === 'answer' && answered.status === 200, answered.kind === 'answer' ? answered.text : answered.kind);
+  });
+
+  after(async () => {
+    db?.close();
+    await server?.dispose();
+  });
+
+  it('requests to every endpoint, with hostile bodies and credentials: answered, never 5xx, refusals change nothing', async (t) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(otherReqArb, { minLength: 1, maxLength: 6 }), async (reqs) => {
+        for (const r of reqs) {
+          const problem = await sendOther(r);
+          if (problem) assert.fail(problem);
+        }
+        const health = await rawRequest(server.url, { method: 'GET', path: '/healthz' }, 5000);
+        assert.equal(health.kind === 'answer' ? health.status : health.kind, 200, 'GET /healthz answers 200');
+      }),
+      { numRuns: OTHER_RUNS, interruptAfterTimeLimit: OTHER_TIME_LIMIT, markInterruptAsFailure: false, includeErrorInReport: true },
+    );
+    t.diagnostic(`${stats.requests} requests; by HTTP status: ${JSON.stringify([...stats.byStatus])}`);
+  });
+
+  // Regressions the property found, each kept as a fixed case.
+  it('GET /routing/queues?name= with stars and regular-expression characters (once a 500): 200, the name matched as text', async () => {
+    const names = (res: RawResponse) => (res.kind === 'answer' && res.status === 200 ? (res.json as { entities: { name: string }[] }).entities.map((q) => q.name) : `${res.kind === 'answer' ? `${res.status} ${res.text}` : res.kind}`);
+    const get = (q: string) => rawRequest(server.url, { method: 'GET', path: `/cloud/api/v2/routing/queues?name=${q}`, headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual(names(await get('***')), [], "'***': a leading and a trailing star around a literal one");
+    assert.deepEqual(names(await get('**')), ['support']);
+    assert.deepEqual(names(await get('*')), ['support']);
+    assert.deepEqual(names(await get('SUPP*')), ['support']);
+    assert.deepEqual(names(await get('*port')), ['support']);
+    assert.deepEqual(names(await get('su*rt')), [], 'an inner star is literal');
+    for (const q of ['(', '%5B', '*%5C', 'a**b', '.*', '%2B']) assert.deepEqual(names(await get(q)), [], q);
+  });
+
+  it('HEAD /conclave/v1/events (once held open, never answered): 200 with the stream headers, at once', async () => {
+    const res = await rawRequest(server.url, { method: 'HEAD', path: '/conclave/v1/events', headers: { authorization: basicHeader('admin', 'admin') } }, 3000);
+    assert.equal(res.kind === 'answer' ? res.status : res.kind, 200);
+    assert.match(String((res as { headers: Record<string, unknown> }).headers['content-type']), /^text\/event-stream/);
+    const refused = await rawRequest(server.url, { method: 'HEAD', path: '/conclave/v1/events' }, 3000);
+    assert.equal(refused.kind === 'answer' ? refused.status : refused.kind, 401);
+  });
+
+  it('removing a party from a call that is no conference (console and Cloud; once the orchestrator joined the call first): 400 naming why, the store unchanged', async () => {
+    // Its own call (the property may have ended the others): a customer and 15003, talking.
+    const created = await rawRequest(server.url, { method: 'POST', path: '/conclave/v1/sim/calls', headers: { authorization: basicHeader('admin', 'admin'), 'content-type': 'application/json' }, body: JSON.stringify({ from: '+14155550199', to: '15003' }) });
+    const call = (created as { json: { callId: string } }).json.callId;
+    const answer = await rawRequest(server.url, { method: 'POST', path: `/api/v2/me/calls/${call}`, headers: { authorization: basicHeader('agent15003', 'agent15003'), 'content-type': 'application/json' }, body: '{"operationName":"Answer"}' });
+    assert.equal(answer.kind === 'answer' ? answer.status : answer.kind, 200);
+    const before = dump(db);
+    const consoleRes = await rawRequest(server.url, { method: 'POST', path: `/conclave/v1/console/calls/${call}/remove`, headers: { authorization: basicHeader('admin', 'admin'), 'content-type': 'application/json' }, body: JSON.stringify({ participant: '15003' }) });
+    assert.equal(consoleRes.kind === 'answer' ? consoleRes.status : consoleRes.kind, 400);
+    assert.match((consoleRes as { text: string }).text, /a conference needs at least three/);
+    const cloudRes = await rawRequest(server.url, {
+      method: 'PATCH',
+      path: `/cloud/api/v2/conversations/calls/${call}/participants/${participantId(call, '15003')}`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"state":"disconnected"}',
+    });
+    assert.ok(cloudRes.kind === 'answer' && cloudRes.status >= 400 && cloudRes.status < 500, cloudRes.kind === 'answer' ? `${cloudRes.status} ${cloudRes.text}` : cloudRes.kind);
+    assert.equal(dump(db), before, 'nothing changed');
   });
 });

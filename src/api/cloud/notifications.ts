@@ -87,11 +87,11 @@ export const createCloudNotifications = (deps: { directory: Directory; queues: C
       if (event.kind !== 'call') continue;
       const user = directory.byDn(event.dn);
       if (user) {
-        deliver(`v2.users.${user.id}.conversations.calls`, event, () => callConversationEventView(event.call, directory));
-        deliver(`v2.users.${user.id}.conversations`, event, () => conversationEventView(event.call, directory));
+        deliver(`v2.users.${user.id}.conversations.calls`, event, () => callConversationEventView(event.call, directory, queues));
+        deliver(`v2.users.${user.id}.conversations`, event, () => conversationEventView(event.call, directory, queues));
       }
       const queue = queues.queueOf(event.call);
-      if (queue) deliver(`v2.routing.queues.${queue.id}.conversations`, event, () => conversationEventView(event.call, directory));
+      if (queue) deliver(`v2.routing.queues.${queue.id}.conversations`, event, () => conversationEventView(event.call, directory, queues));
     }
   };
 

@@ -115,7 +115,7 @@ export interface CloudDeps {
   readonly directory: Directory;
   readonly compliance: Compliance;
   readonly clock: Clock;
-  /** Routing queues (the directory's, once it has them); NO_QUEUES until then. */
+  /** Routing queues: the directory's (directoryQueues), or NO_QUEUES. */
   readonly queues: CloudQueues;
   /** Ids of calls seen by this process, so that analytics finds ended calls too. */
   readonly callLog: CallLog;
@@ -179,7 +179,7 @@ const methodGuard = (scope: FastifyInstance) => {
 
 /** The /cloud dialect as one encapsulated plugin: its own errors, not-found answer and auth. */
 export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => {
-  const { engine, store, directory, compliance, clock } = deps;
+  const { engine, store, directory, compliance, clock, queues } = deps;
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, code, message } = cloudError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
@@ -289,21 +289,21 @@ export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => 
       api.get('/conversations/calls', async (request) => {
         const access = accessOf(request.client, directory);
         const calls = (await Promise.all((await store.liveCallIds()).map(liveCall))).flatMap((call) => (call && mayRead(access, call) ? [call] : []));
-        return { entities: calls.map((call) => callConversationView(call, directory)), pageSize: 25, pageNumber: 1 };
+        return { entities: calls.map((call) => callConversationView(call, directory, queues)), pageSize: 25, pageNumber: 1 };
       });
 
       api.get('/conversations/calls/:id', { schema: { params: CallParams } }, async (request, reply) => {
         const call = await store.getCall(request.params.id);
         if (!call) return fail(reply, 404, 'conversation.error.conversation.not.found', `conversation ${request.params.id} was not found`);
         if (!mayRead(accessOf(request.client, directory), call)) return notPermitted(reply, request.client, `conversation ${call.id}`);
-        return callConversationView(call, directory);
+        return callConversationView(call, directory, queues);
       });
 
       api.get('/conversations/:id', { schema: { params: CallParams } }, async (request, reply) => {
         const call = await store.getCall(request.params.id);
         if (!call) return fail(reply, 404, 'not.found', `conversation ${request.params.id} was not found`);
         if (!mayRead(accessOf(request.client, directory), call)) return notPermitted(reply, request.client, `conversation ${call.id}`);
-        return conversationView(call, directory);
+        return conversationView(call, directory, queues);
       });
 
       // Add a party by address: SingleStepConference by the conference owner, or an agent on it.
@@ -320,7 +320,7 @@ export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => 
         const user = host && userOf(host);
         if (!user) return fail(reply, 403, 'conversation.error.forbidden.not.active.participant', `conversation ${call.id} has no connected agent to add a party`);
         const outcome = await engine.execute({ type: 'CallOperation', actor: toActor(user), callId: call.id, operation: op('SingleStepConference', { destination: { phoneNumber: destination } }) });
-        return answer(reply, outcome, async () => reply.code(200).send(conversationView((await store.getCall(call.id)) ?? call, directory)));
+        return answer(reply, outcome, async () => reply.code(200).send(conversationView((await store.getCall(call.id)) ?? call, directory, queues)));
       });
 
       api.patch('/conversations/calls/:id/participants/:participantId', { schema: { params: ParticipantParams } }, async (request, reply) => {

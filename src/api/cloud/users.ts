@@ -67,6 +67,22 @@ const queueView = (q: CloudQueue) => ({
   selfUri: `/api/v2/routing/queues/${q.id}`,
 });
 
+/** A Cloud `name` filter (case-insensitive; a leading or trailing `*` matches anything there). */
+export const namePattern = (name: string): { test(text: string): boolean } => {
+  const lead = name.startsWith('*');
+  const trail = name.length > (lead ? 1 : 0) && name.endsWith('*');
+  const core = name.slice(lead ? 1 : 0, trail ? -1 : undefined).toLowerCase();
+  return {
+    test: (text) => {
+      const t = text.toLowerCase();
+      if (lead && trail) return t.includes(core);
+      if (lead) return t.endsWith(core);
+      if (trail) return t.startsWith(core);
+      return t === core;
+    },
+  };
+};
+
 /** The paging fields of an *EntityListing, with `total` (UserEntityListing, QueueEntityListing). */
 const listing = <T>(all: readonly T[], base: string, pageSize: number, pageNumber: number) => {
   const pageCount = Math.ceil(all.length / pageSize);
@@ -138,8 +154,10 @@ export const userRoutes = (plain: FastifyInstance, deps: { directory: Directory;
     { schema: { querystring: Type.Object({ ...Paging, name: Type.Optional(Type.String({ maxLength: 256 })), sortOrder: Type.Optional(Type.Enum(['asc', 'desc'])), id: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Array(Type.String({ maxLength: 64 }))])) }) } },
     async (request) => {
       const name = request.query.name;
-      // `name` allows leading and trailing `*` (RoutingApi.getRoutingQueues).
-      const pattern = name === undefined ? undefined : new RegExp(`^${name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/^\*|\*$/g, '.*')}$`, 'i');
+      // `name` allows leading and trailing `*` (RoutingApi.getRoutingQueues); any other `*` is
+      // literal. Matched as text, not as a regular expression built from the query (`***` made
+      // an invalid one: a 500 the hostile-input fuzz found).
+      const pattern = name === undefined ? undefined : namePattern(name);
       const ids = listOf(request.query.id);
       const all = queues
         .list()

@@ -10,6 +10,8 @@
 import { createHash } from 'node:crypto';
 import type { Directory } from '../../directory/directory.js';
 import type { Call, Party, PartyState } from '../../domain/voice/model.js';
+import { partyOf } from '../../domain/voice/model.js';
+import type { CloudQueues } from './queues.js';
 
 const uuidOf = (seed: string): string => {
   const h = createHash('sha256').update(seed).digest('hex');
@@ -101,10 +103,65 @@ export const participantView = (call: Call, party: Party, directory: Directory) 
   };
 };
 
+/**
+ * The `acd` participant of a call routed through a queue, as Cloud shows the queue's leg: connected
+ * while the call waits or rings at a member, disconnected (`transfer`) once a member answers it or
+ * the call ends. Rendered from Call.routing alone; it has no device, so nobody can act on it.
+ */
+const acdTimes = (call: Call) => {
+  const routing = call.routing as NonNullable<Call['routing']>;
+  const answered = routing.delivered && routing.offeredTo !== null ? partyOf(call, routing.offeredTo)?.connectedAt : undefined;
+  const end = answered ?? (call.endedAt ?? undefined);
+  return { start: iso(call.createdAt), end: end === undefined ? undefined : iso(end) };
+};
+
+const acdParticipant = (call: Call, queues: CloudQueues | undefined, nested: boolean) => {
+  const queue = queues?.queueOf(call);
+  if (!queue) return [];
+  const { start, end } = acdTimes(call);
+  const state = end ? 'disconnected' : 'connected';
+  const common = {
+    id: participantId(call.id, `acd:${queue.id}`),
+    startTime: start,
+    ...(end ? { endTime: end } : {}),
+    name: queue.name,
+    queueId: queue.id,
+    ...(nested ? { queueName: queue.name } : {}),
+    purpose: 'acd',
+    address: call.dnis,
+    ani: call.ani,
+    dnis: call.dnis,
+    wrapupRequired: false,
+  };
+  if (!nested) return [{ ...common, state, direction: 'inbound', held: false, muted: false, confined: false, recording: false, recordingState: 'none', ...(end ? { disconnectType: 'transfer' } : {}) }];
+  return [
+    {
+      ...common,
+      attributes: {},
+      calls: [
+        {
+          id: uuidOf(`conclave:leg:${call.id}:acd:${queue.id}`),
+          state,
+          direction: 'inbound',
+          recording: false,
+          recordingState: 'none',
+          muted: false,
+          confined: false,
+          held: false,
+          self: address(call.dnis, queue.name),
+          other: address(call.ani, call.ani),
+          provider: 'Conclave',
+          ...(end ? { disconnectedTime: end, disconnectType: 'transfer' } : {}),
+        },
+      ],
+    },
+  ];
+};
+
 /** CallConversation (GET /conversations/calls/{id}, and the `.conversations.calls` topic). */
-export const callConversationView = (call: Call, directory: Directory) => ({
+export const callConversationView = (call: Call, directory: Directory, queues?: CloudQueues) => ({
   id: call.id,
-  participants: cloudParties(call).map((p) => participantView(call, p, directory)),
+  participants: [...acdParticipant(call, queues, false), ...cloudParties(call).map((p) => participantView(call, p, directory))],
   recordingState: 'none',
   maxParticipants: directory.dnCount(),
   selfUri: `/api/v2/conversations/calls/${call.id}`,
@@ -152,28 +209,28 @@ const nestedParticipant = (call: Call, party: Party, directory: Directory) => {
 };
 
 /** Conversation (GET /conversations/{id}): startTime/endTime at the top, participants with calls[]. */
-export const conversationView = (call: Call, directory: Directory) => ({
+export const conversationView = (call: Call, directory: Directory, queues?: CloudQueues) => ({
   id: call.id,
   startTime: iso(call.createdAt),
   ...(call.endedAt !== null ? { endTime: iso(call.endedAt) } : {}),
   address: call.dnis,
-  participants: cloudParties(call).map((p) => nestedParticipant(call, p, directory)),
+  participants: [...acdParticipant(call, queues, true), ...cloudParties(call).map((p) => nestedParticipant(call, p, directory))],
   recordingState: 'NONE',
   maxParticipants: directory.dnCount(),
   selfUri: `/api/v2/conversations/${call.id}`,
 });
 
 /** ConversationEventTopicConversation: as the Conversation, with no conversation-level times. */
-export const conversationEventView = (call: Call, directory: Directory) => ({
+export const conversationEventView = (call: Call, directory: Directory, queues?: CloudQueues) => ({
   id: call.id,
   maxParticipants: directory.dnCount(),
-  participants: cloudParties(call).map((p) => nestedParticipant(call, p, directory)),
+  participants: [...acdParticipant(call, queues, true), ...cloudParties(call).map((p) => nestedParticipant(call, p, directory))],
   recordingState: 'none',
   address: call.dnis,
 });
 
 /** ConversationCallEventTopicCallConversation: flat participants, no selfUri. */
-export const callConversationEventView = (call: Call, directory: Directory) => {
-  const { selfUri: _selfUri, ...rest } = callConversationView(call, directory);
+export const callConversationEventView = (call: Call, directory: Directory, queues?: CloudQueues) => {
+  const { selfUri: _selfUri, ...rest } = callConversationView(call, directory, queues);
   return rest;
 };

@@ -118,6 +118,9 @@ export const consoleRoutes = (deps: ConsoleDeps) => async (app: FastifyInstance)
     });
 
     api.get('/events', async (request, reply) => {
+      // HEAD (Fastify answers it with this handler) has no body to stream: the headers alone,
+      // at once. Held open, it was never answered (found by the hostile-input fuzz).
+      if (request.method === 'HEAD') return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-store').send();
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {

@@ -163,6 +163,19 @@ const needsConference = (ctx: VoiceContext): string | null =>
     ? null
     : `call ${ctx.call.id} has ${liveParties(ctx.call).length} live parties; a conference needs at least three`;
 
+/**
+ * Why `dn` cannot be removed from this call whoever asks, or null: what a remover that must first
+ * join the call (the compliance orchestrator, as a monitoring supervisor) checks before joining,
+ * so that a removal bound to be refused leaves no trace on the call.
+ */
+export const removalBlocker = (call: Call, dn: string): string | null => {
+  if (call.endedAt !== null) return `call ${call.id} has ended`;
+  const target = partyOf(call, dn);
+  if (!target || target.monitor) return `participant ${dn} is not a party of call ${call.id}`;
+  if (!isLive(target)) return `participant ${dn} is not a live party of call ${call.id} (state ${target.state})`;
+  return isConference(call) ? null : `call ${call.id} has ${liveParties(call).length} live parties; a conference needs at least three`;
+};
+
 /** The consultation linked to this call for the requester: parent ↔ consult, both present for them. */
 const linkedCall = (ctx: VoiceContext): Call | undefined => {
   const { call, actorCalls } = ctx;
