@@ -1,5 +1,5 @@
 /**
- * Sizes of the two modes. Quick proves every scenario end to end in under a minute (small
+ * Sizes of the two modes. Quick proves every scenario but the cluster end to end in about a minute (small
  * numbers, short windows); full is the run docs/performance.md reports (about 6–8 minutes on a
  * 2-core machine). All counts are bounded here and nowhere else.
  */
@@ -41,6 +41,10 @@ export interface BenchConfig {
     /** Conferences flagged (all at once) before the measured rounds, unmeasured. */
     readonly warmupConferences: number;
   };
+  /** Flat-out load beyond capacity (scenarios/overload.ts). */
+  readonly overload: { readonly workers: number; readonly durationS: number; readonly probeEveryMs: number; readonly compareWithoutShedding: boolean };
+  /** Two nodes on one PostgreSQL (scenarios/cluster.ts); null: not run (quick mode: too slow). */
+  readonly cluster: { readonly samples: number; readonly conferences: number; readonly flowDurationS: number } | null;
 }
 
 export const QUICK: BenchConfig = {
@@ -52,6 +56,8 @@ export const QUICK: BenchConfig = {
   baselines: { durationS: 2, latencyDurationS: 2 },
   profile: { durationS: 4 },
   compliance: { conferences: 20, burstRounds: 1, steadyRounds: 1, steadyRate: 20, warmupConferences: 5 },
+  overload: { workers: 300, durationS: 4, probeEveryMs: 20, compareWithoutShedding: false },
+  cluster: null,
 };
 
 export const FULL: BenchConfig = {
@@ -63,4 +69,6 @@ export const FULL: BenchConfig = {
   baselines: { durationS: 15, latencyDurationS: 10 },
   profile: { durationS: 15 },
   compliance: { conferences: 100, burstRounds: 3, steadyRounds: 2, steadyRate: 20, warmupConferences: 20 },
+  overload: { workers: 600, durationS: 15, probeEveryMs: 20, compareWithoutShedding: true },
+  cluster: { samples: 300, conferences: 50, flowDurationS: 10 },
 };

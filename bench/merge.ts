@@ -5,7 +5,7 @@
  * configuration and failures come from OTHER, which is named in `mergedFrom` (and in the report).
  */
 import { basename } from 'node:path';
-import { ratiosOf, type BenchResults } from './results.js';
+import { floorOf, ratiosOf, type BenchResults } from './results.js';
 
 /** The results keys (and the config section) each scenario writes; baselines are per server. */
 const SCENARIO_KEYS = {
@@ -14,6 +14,8 @@ const SCENARIO_KEYS = {
   scale: ['scale'],
   profile: ['profile'],
   compliance: ['compliance'],
+  overload: ['overload'],
+  cluster: ['cluster'],
 } as const satisfies Record<string, readonly (keyof BenchResults)[]>;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -43,5 +45,9 @@ export const mergeResults = (base: BenchResults, other: BenchResults, otherFile:
     { file, startedAt: other.startedAt, mode: other.mode, scenarios },
   ];
   merged.ratios = ratiosOf(merged);
+  // The floor follows the baselines and throughput it is derived from.
+  const floor = floorOf(merged);
+  if (floor) merged.floor = floor;
+  else delete merged.floor;
   return merged;
 };

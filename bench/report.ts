@@ -102,7 +102,7 @@ const render = (r: BenchResults, analysis: string, svgName: string): string => {
   );
   out.push('');
   out.push(
-    'Every server runs in its own process (Conclave exactly as users start it: `node dist/src/cli.js serve --port 0 --data <tmp>/conclave.db --directory <generated> --log-level warn`, SQLite in WAL mode on a temp file); ' +
+    'Every server runs in its own process (Conclave exactly as users start it: `node dist/src/cli.js serve --port 0 --data <tmp>/conclave.db --directory <generated> --log-level warn --shed-delay-ms 0`, SQLite in WAL mode on a temp file; load shedding off, as these scenarios measure capacity — the overload scenario turns it on); ' +
       'the driver is a second process on the same machine (autocannon for HTTP, the official `cometd` client with `cometd-nodejs-client`, ack extension, long polling, in worker threads). ' +
       'Server and driver share the same cores; "other" is what the rest of the machine took during each measurement (in cores), and "CPU pressure" the share of the time some runnable task waited for a core (Linux PSI): near 0% means the measurement had the machine to itself.',
   );
@@ -296,6 +296,8 @@ const render = (r: BenchResults, analysis: string, svgName: string): string => {
   );
   out.push('');
 
+  out.push(...newScenarioSections(r));
+
   const p = r.profile;
   out.push('## CPU profile of the server during the throughput scenario');
   out.push('');
@@ -329,7 +331,7 @@ const render = (r: BenchResults, analysis: string, svgName: string): string => {
   out.push(
     '`npm run bench` builds and runs the full suite (about 7 minutes; it rewrites this file and `docs/' +
       svgName +
-      '`); `node dist/bench/run.js --quick` proves every scenario end to end in under a minute and only writes a results file. Options: `--only baselines,throughput,latency,scale,compliance,profile`, `--profile`/`--no-profile`, `--docs`/`--no-docs`; ' +
+      '`); `node dist/bench/run.js --quick` proves every scenario but the cluster end to end in about a minute and only writes a results file. Options: `--only baselines,throughput,latency,scale,compliance,overload,cluster,profile`, `--profile`/`--no-profile`, `--docs`/`--no-docs`; ' +
       '`--report FILE` regenerates this file from a results file, and `--report FILE --merge OTHER` first takes the scenarios a separate run (e.g. `--only compliance`) measured into FILE. ' +
       `Sizes are in \`bench/config.ts\`. Results: \`bench/results/<timestamp>.json\` (machine, configuration, every figure, verdicts). Source: \`bench/\`.`,
   );
@@ -404,3 +406,88 @@ const complianceSection = (r: BenchResults): string[] => {
   out.push('');
   return out;
 };
+
+/** The scenario descriptions, also quoted by hand in docs/performance.md until a full run rewrites it. */
+export const FLOOR_TEXT =
+  'The transport floor (`floor` in the results file) is the CPU a flow request would cost if Conclave were nothing but bare Fastify routing plus the bare CometD server delivering the same notifications: ' +
+  'bare Fastify\'s server CPU per request, plus the notifications per flow request (counted in the throughput scenario) times the bare CometD server\'s CPU per delivery (its CPU per trigger minus a bare node:http request, over three deliveries, at the highest rate it kept up with), all from the baselines of the same run. ' +
+  'Conclave\'s ratio is its own server CPU per flow request (throughput scenario) divided by the floor; the target is ≤ 1.25×, judged on full runs only.';
+export const OVERLOAD_TEXT =
+  'Overload (`overload`): Conclave with its default load shedding (`--shed-delay-ms 100`) driven flat out — hundreds of closed loops at once, each on its own pair of users looping Dial → GET /me/calls → Hangup and retrying a refused (503) step at once — ' +
+  'while a probe on its own sockets sends GET /healthz and a light operation (GET /api/v2/me/devices) every 20 ms. Reported: both p99s (the light operation\'s over every answer, a 503 included, and over the served ones), what was served and shed, and what was lost: ' +
+  'an acknowledged Dial whose call the next GET does not show, or an acknowledged Hangup whose call is still listed once the load stops. Target: both p99 ≤ 50 ms and nothing lost, judged on full runs where the server did shed. The full run repeats the load with `--shed-delay-ms 0` (`overload.withoutShedding`).';
+export const CLUSTER_TEXT =
+  'Cluster (`cluster`, full runs only: it starts a PostgreSQL server and two nodes): two `conclave serve --data postgres://…` nodes on one database. Cross-node latency: a user with a CometD session on node B is dialled through node A, one Dial at a time; the time from sending the Dial to B\'s Ringing arriving. ' +
+  'Throughput: the conference flow (closed loop, no CometD sessions) on node A alone, then the same number of conferences split over both nodes at once; `scaling` is two nodes\' requests/s over one node\'s.';
+
+const newScenarioSections = (r: BenchResults): string[] => {
+  const out: string[] = [];
+  out.push('## 6. The transport floor');
+  out.push('');
+  out.push(FLOOR_TEXT);
+  out.push('');
+  const f = r.floor;
+  if (f)
+    out.push(
+      table(
+        ['Fastify µs/request', 'notifications/request', 'bare CometD µs/delivery', 'floor µs/request', 'Conclave µs/request', 'Conclave ÷ floor'],
+        [[n(f.fastifyUsPerRequest, 1), n(f.notificationsPerRequest, 2), n(f.cometdUsPerDelivery, 1), n(f.floorUsPerRequest, 1), n(f.conclaveUsPerRequest, 1), `×${n(f.ratio, 2)}`]],
+        0,
+      ),
+      '',
+    );
+  else out.push('_Not measured in this run._\n');
+  out.push('## 7. Overload');
+  out.push('');
+  out.push(OVERLOAD_TEXT);
+  out.push('');
+  const o = r.overload;
+  if (o) {
+    const runs = [o.shedding, ...(o.withoutShedding ? [o.withoutShedding] : [])];
+    out.push(
+      table(
+        ['Shedding', 'loops', 's', '/healthz p50 / p99 ms', 'light p50 / p99 ms', 'light served p99 ms', 'light shed', 'served/s', 'shed (503)', 'Dials / Hangups acknowledged', 'lost', 'server event-loop delay p99 ms'],
+        runs.map((x) => [
+          x.shedDelayMs > 0 ? `on (${x.shedDelayMs} ms)` : 'off',
+          int(x.workers),
+          n(x.durationS, 1),
+          `${n(x.healthzMs.p50, 1)} / ${n(x.healthzMs.p99, 1)}`,
+          `${n(x.lightMs.p50, 1)} / ${n(x.lightMs.p99, 1)}`,
+          n(x.lightServedMs.p99, 1),
+          `${x.lightShed} of ${x.lightMs.count}`,
+          int(x.load.okPerSec),
+          int(x.load.shed),
+          `${int(x.acknowledged.dials)} / ${int(x.acknowledged.hangups)}`,
+          String(x.lost.dials + x.lost.hangups),
+          n(x.server.probe.eventLoopDelayMs.p99, 1),
+        ]),
+      ),
+      '',
+    );
+  } else out.push('_Not measured in this run._\n');
+  out.push('## 8. Cluster');
+  out.push('');
+  out.push(CLUSTER_TEXT);
+  out.push('');
+  const k = r.cluster;
+  if (k)
+    out.push(
+      table(
+        ['cross-node p50 ms', 'p99 ms', 'max ms', 'samples', 'missing', 'one node req/s', 'two nodes req/s', 'two ÷ one'],
+        [[n(k.crossNodeNotificationMs.p50, 2), n(k.crossNodeNotificationMs.p99, 2), n(k.crossNodeNotificationMs.max, 1), int(k.crossNodeNotificationMs.count), String(k.missing), int(k.oneNode.requestsPerSec), int(k.twoNodes.requestsPerSec), `×${n(k.scaling, 2)}`]],
+        0,
+      ),
+      '',
+    );
+  else out.push(r.mode === 'quick' ? '_Not run in quick mode._\n' : '_Not measured in this run._\n');
+  out.push('## The results file');
+  out.push('');
+  out.push(RESULTS_FILE_TEXT);
+  out.push('');
+  return out;
+};
+
+export const RESULTS_FILE_TEXT =
+  '`bench/results/<start time>.json` (`-quick` before `.json` for a quick run): `schema`, `mode`, start and end, `machine`, `config` (the sizes of `bench/config.ts`), one key per scenario ' +
+  '(`baselines` {node, fastify, cometd}, `throughput`, `throughputWithoutSessions`, `latency`, `scale`, `compliance`, `floor`, `overload`, `cluster`, `profile`; a scenario not run or failed is absent), `ratios`, `failures` ({scenario, error}), ' +
+  'and `verdicts`: one entry per target, `{id, target, measured, met, gap?}`, `id` one of throughput, notification-latency, memory, flat-cost, compliance, floor, overload, cluster; `met` is true, false, or null when that run could not judge it (quick mode judges little), and `gap` says how far or why not.';

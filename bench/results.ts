@@ -9,6 +9,24 @@ import type { BareFlowResult, ThroughputResult } from './scenarios/throughput.js
 import type { BenchConfig } from './config.js';
 import type { ComplianceResult } from './scenarios/compliance.js';
 import type { Verdict } from './targets.js';
+import type { OverloadResult } from './scenarios/overload.js';
+import type { ClusterResult } from './scenarios/cluster.js';
+
+/**
+ * The transport floor: what bare Fastify routing plus the bare CometD server delivering the same
+ * notifications cost in CPU per flow request, measured in the same run (bench/baselines/), and
+ * Conclave's CPU per flow request against it.
+ */
+export interface Floor {
+  readonly fastifyUsPerRequest: number;
+  readonly cometdUsPerDelivery: number;
+  readonly notificationsPerRequest: number;
+  /** Fastify + the request's share of CometD deliveries. */
+  readonly floorUsPerRequest: number;
+  readonly conclaveUsPerRequest: number;
+  /** Conclave ÷ floor (target ≤ 1.25). */
+  readonly ratio: number;
+}
 
 export interface BenchResults {
   readonly schema: 1;
@@ -25,6 +43,9 @@ export interface BenchResults {
   readonly scale?: ScaleResult;
   readonly profile?: ProfileResult;
   readonly compliance?: ComplianceResult;
+  readonly floor?: Floor;
+  readonly overload?: OverloadResult;
+  readonly cluster?: ClusterResult;
   /**
    * Scenarios taken from other results files (`--report FILE --merge OTHER`): which ones, from
    * which file and run. Their figures above are that run's, not this one's.
@@ -55,5 +76,30 @@ export const ratiosOf = (r: Pick<BenchResults, 'baselines' | 'throughput' | 'lat
           }),
         }
       : {}),
+  };
+};
+
+/** The transport floor from the same run's baselines and throughput (undefined if one is missing). */
+export const floorOf = (r: Pick<BenchResults, 'baselines' | 'throughput'>): Floor | undefined => {
+  const t = r.throughput;
+  const node = r.baselines.node;
+  const fastify = r.baselines.fastify;
+  // The highest bare-CometD step that kept up (no trigger skipped).
+  const cometd = r.baselines.cometd?.steps.filter((s) => s.skipped === 0).at(-1);
+  if (!t || !node || !fastify || !cometd) return undefined;
+  const us = (cores: number, rate: number) => (cores * 1e6) / rate;
+  // A trigger is one bare HTTP request plus three deliveries: take the request away.
+  const cometdUsPerDelivery = Math.max(0, (us(cometd.cpu.server, cometd.achievedRate) - us(node.cpu.server, node.requestsPerSec)) / 3);
+  const fastifyUsPerRequest = us(fastify.cpu.server, fastify.requestsPerSec);
+  const notificationsPerRequest = t.notifications.received / t.flow.requests;
+  const floorUsPerRequest = fastifyUsPerRequest + notificationsPerRequest * cometdUsPerDelivery;
+  const conclaveUsPerRequest = us(t.cpu.server, t.flow.requestsPerSec);
+  return {
+    fastifyUsPerRequest: round(fastifyUsPerRequest, 1),
+    cometdUsPerDelivery: round(cometdUsPerDelivery, 1),
+    notificationsPerRequest: round(notificationsPerRequest, 3),
+    floorUsPerRequest: round(floorUsPerRequest, 1),
+    conclaveUsPerRequest: round(conclaveUsPerRequest, 1),
+    ratio: round(conclaveUsPerRequest / floorUsPerRequest, 3),
   };
 };

@@ -7,7 +7,8 @@
  * docs/performance.md and its SVG plot (unless --only); a quick run only does with --docs.
  *
  * Flags: --quick, --profile / --no-profile (default: on in full mode), --docs / --no-docs,
- *        --only a,b (scenarios: baselines, throughput, latency, scale, compliance, profile),
+ *        --only a,b (scenarios: baselines, throughput, latency, scale, compliance, overload, cluster, profile;
+ *        cluster only in full mode),
  *        --report FILE (no run: re-judge a results file and regenerate the docs from it),
  *        --report FILE --merge OTHER[,OTHER] (first take the scenarios OTHER measured into FILE).
  */
@@ -22,7 +23,9 @@ import { round } from './lib/stats.js';
 import { PERFORMANCE_DOC, PLOT_SVG, RESULTS_DIR } from './paths.js';
 import { mergeResults } from './merge.js';
 import { writeReport } from './report.js';
-import { ratiosOf, type BenchResults } from './results.js';
+import { floorOf, ratiosOf, type BenchResults } from './results.js';
+import { overloadUserCount, runOverload } from './scenarios/overload.js';
+import { clusterUserCount, runCluster } from './scenarios/cluster.js';
 import { runHttpBaseline } from './scenarios/baselines.js';
 import { complianceUserCount, runCompliance } from './scenarios/compliance.js';
 import { runCometdBaseline, runLatency } from './scenarios/latency.js';
@@ -31,7 +34,7 @@ import { runScale, scaleUserCount } from './scenarios/scale.js';
 import { runThroughput, runThroughputWithoutSessions, withSpares } from './scenarios/throughput.js';
 import { judge } from './targets.js';
 
-const SCENARIOS = ['baselines', 'throughput', 'latency', 'scale', 'compliance', 'profile'] as const;
+const SCENARIOS = ['baselines', 'throughput', 'latency', 'scale', 'compliance', 'overload', 'cluster', 'profile'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -72,14 +75,14 @@ const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) 
 // A partial run (--only) does not rewrite the full report unless asked: merge it with --report FILE --merge.
 const docs = values['no-docs'] ? false : (values.docs ?? (config.mode === 'full' && !only));
 for (const name of only ?? []) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario '${name}' (${SCENARIOS.join(', ')})`);
-const wanted = (s: Scenario) => (only ? only.has(s) : s !== 'profile' || profile);
+const wanted = (s: Scenario) => (s === 'cluster' && !config.cluster ? false : only ? only.has(s) : s !== 'profile' || profile);
 
 const started = new Date();
 const t0 = performance.now();
 const log = (line: string) => process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 
 // One generated directory serves every scenario (each starts its own server from it).
-const users = Math.max(3 * withSpares(config.throughput.conferences), 3 * Math.ceil(config.latency.sessions / 3), scaleUserCount(config), complianceUserCount(config));
+const users = Math.max(3 * withSpares(config.throughput.conferences), 3 * Math.ceil(config.latency.sessions / 3), scaleUserCount(config), complianceUserCount(config), overloadUserCount(config), clusterUserCount(config));
 const work = mkdtempSync(join(tmpdir(), 'conclave-bench-dir-'));
 const directoryFile = join(work, 'directory.json');
 writeDirectory(directoryFile, users);
@@ -122,6 +125,8 @@ try {
   if (wanted('latency')) results.latency = await scenario('scenario 2: notification latency', () => runLatency(config, directoryFile));
   if (wanted('scale')) results.scale = await scenario('scenario 3: scale and memory', () => runScale(config, directoryFile));
   if (wanted('compliance')) results.compliance = await scenario('scenario 4: compliance ejection', () => runCompliance(config, directoryFile));
+  if (wanted('overload')) results.overload = await scenario('scenario 5: overload (flat out beyond capacity)', () => runOverload(config, directoryFile));
+  if (wanted('cluster')) results.cluster = await scenario('scenario 6: two nodes on one PostgreSQL', () => runCluster(config, directoryFile));
   if (wanted('profile')) results.profile = await scenario('CPU profile of the throughput scenario', () => runProfile(config, directoryFile));
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -131,7 +136,8 @@ const flow = results.throughput?.flow;
 const ratios = ratiosOf(results);
 
 const finished = new Date();
-const partial = { ...results, ratios, verdicts: [] };
+const floor = floorOf(results);
+const partial = { ...results, ...(floor ? { floor } : {}), ratios, verdicts: [] };
 const final: BenchResults = {
   schema: 1,
   mode: config.mode,

@@ -32,6 +32,8 @@ export interface ServeConfig {
   readonly corsOrigins: readonly string[];
   /** How long a chat may wait for an agent before it ends, in ms (0 = for ever). */
   readonly chatWaitTimeoutMs: number;
+  /** Load shedding: event-loop delay p99 (ms) above which new requests are answered 503; 0 turns it off. */
+  readonly shedDelayMs: number;
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -48,6 +50,7 @@ export const DEFAULTS: ServeConfig = {
   retentionMs: 3 * 24 * 60 * 60 * 1000,
   corsOrigins: [],
   chatWaitTimeoutMs: 10 * 60 * 1000,
+  shedDelayMs: 100,
 };
 
 const DURATION_UNITS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -73,6 +76,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         retention: { type: 'string' },
         'cors-origin': { type: 'string' },
         'chat-wait-timeout': { type: 'string' },
+        'shed-delay-ms': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -122,9 +126,15 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
   if (!Number.isSafeInteger(chatWaitTimeoutMs) || chatWaitTimeoutMs > 2_147_483_647)
     return { ok: false, error: `--chat-wait-timeout must be 0 (wait for ever) or a duration such as 10m, 30s or 1h, not '${waitText}'` };
 
+  const shedText = pick('shed-delay-ms', 'CONCLAVE_SHED_DELAY_MS') ?? String(DEFAULTS.shedDelayMs);
+  const shedDelayMs = /^\d+$/.test(shedText) ? Number(shedText) : NaN;
+  if (!Number.isSafeInteger(shedDelayMs) || shedDelayMs > 60_000)
+    return { ok: false, error: `--shed-delay-ms must be 0 (no load shedding) or a whole number of milliseconds up to 60000, not '${shedText}'` };
+
   return {
     ok: true,
     config: {
+      shedDelayMs,
       corsOrigins: cors.origins,
       host: pick('host', 'CONCLAVE_HOST') ?? DEFAULTS.host,
       port,

@@ -30,6 +30,7 @@ import { createRoutingTimers } from './engine/routing-timers.js';
 import { randomIds, systemClock } from './engine/ids.js';
 import { fanOut, type Clock, type IdSource } from './engine/ports.js';
 import { createApp } from './http/app.js';
+import { DEFAULT_SHED_DELAY_MS, eventLoopPressure, installLoadShedding, type PressureSignal } from './http/shedding.js';
 import { connectionLimits, type ConnectionLimits } from './http/connections.js';
 import { corsHook } from './http/cors.js';
 import { registerOpenApi, serveOpenApi } from './http/openapi.js';
@@ -77,6 +78,10 @@ export interface ServerOptions {
   readonly corsOrigins?: readonly string[];
   /** A chat no agent has taken this long after it started ends, its customer told (ms; default 10 min; 0 never). */
   readonly chatWaitTimeoutMs?: number;
+  /** Load shedding threshold: event-loop delay p99 in ms above which new requests get 503 (http/shedding.ts; default 100; 0 turns it off). */
+  readonly shedDelayMs?: number;
+  /** Test hook: the overload signal itself, instead of the event-loop monitor `shedDelayMs` starts. */
+  readonly pressure?: PressureSignal;
   /** Test hook: told after each step the compliance orchestrator commits (src/cli.ts: CONCLAVE_TEST_CRASH_AFTER_STEP). */
   readonly complianceAfterStep?: AfterStep;
 }
@@ -188,6 +193,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   engineRef = engine;
 
   const app = createApp(logger, connectionLimits(options.connections, options.pollTimeout ?? 30_000));
+  // Before any route: while overloaded, new requests are refused at once (http/shedding.ts).
+  const shedDelayMs = options.shedDelayMs ?? DEFAULT_SHED_DELAY_MS;
+  const pressure = options.pressure ?? (shedDelayMs > 0 ? eventLoopPressure(shedDelayMs) : undefined);
+  if (pressure) installLoadShedding(app, pressure);
   await registerOpenApi(app, CONCLAVE_VERSION);
   // The customer chat API takes form-encoded bodies, as GMS does.
   await app.register(formbody);
@@ -306,6 +315,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
         await orchestrator.idle();
         await lease?.close();
         hub.close();
+        pressure?.close();
         cloudNotifications.close();
         consoleStream.close();
         // Let the answers to held polls leave before the sockets are closed.

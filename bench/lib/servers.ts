@@ -13,13 +13,16 @@ export interface Conclave extends ServerProcess {
 /**
  * `node cli.js serve --port 0 --data <tmp>/conclave.db --directory FILE --log-level warn`: a real
  * SQLite file (WAL) in a fresh temp folder, so every scenario starts from an empty store.
+ * Load shedding is off (`--shed-delay-ms 0`) unless `extraArgs` turns it on: the closed-loop
+ * scenarios run the server at capacity on purpose, to measure it, and shedding would refuse the
+ * load they measure (the overload scenario turns it on; a later flag wins).
  */
-export const startConclave = async (directoryFile: string, nodeArgs: readonly string[] = []): Promise<Conclave> => {
+export const startConclave = async (directoryFile: string, nodeArgs: readonly string[] = [], extraArgs: readonly string[] = []): Promise<Conclave> => {
   const dir = mkdtempSync(join(tmpdir(), 'conclave-bench-'));
   try {
     const server = await spawnServer({
       script: CLI,
-      args: ['serve', '--port', '0', '--data', join(dir, 'conclave.db'), '--directory', directoryFile, '--log-level', 'warn'],
+      args: ['serve', '--port', '0', '--data', join(dir, 'conclave.db'), '--directory', directoryFile, '--log-level', 'warn', '--shed-delay-ms', '0', ...extraArgs],
       nodeArgs,
       ready: /conclave listening on (\S+)/,
     });

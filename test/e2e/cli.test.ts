@@ -492,7 +492,7 @@ describe('parseServeConfig', () => {
   };
 
   it('defaults as the contract says', () => {
-    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000, corsOrigins: [], chatWaitTimeoutMs: 600_000 });
+    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000, corsOrigins: [], chatWaitTimeoutMs: 600_000, shedDelayMs: 100 });
     assert.deepEqual(ok([]), DEFAULTS);
   });
 
@@ -515,6 +515,7 @@ describe('parseServeConfig', () => {
       retentionMs: 259_200_000,
       corsOrigins: [],
       chatWaitTimeoutMs: 600_000,
+      shedDelayMs: 100,
     });
     assert.equal(ok(['--port=9001']).port, 9001);
     assert.equal(ok(['--log-level=warn']).logLevel, 'warn');
@@ -535,6 +536,7 @@ describe('parseServeConfig', () => {
       retentionMs: 259_200_000,
       corsOrigins: [],
       chatWaitTimeoutMs: 600_000,
+      shedDelayMs: 100,
     });
   });
 
@@ -554,6 +556,7 @@ describe('parseServeConfig', () => {
       retentionMs: 259_200_000,
       corsOrigins: [],
       chatWaitTimeoutMs: 600_000,
+      shedDelayMs: 100,
     });
   });
 

@@ -24,7 +24,9 @@ export const TEST_POLL_TIMEOUT_MS = 100;
 export const startTestServer = async (options: ServerOptions = {}): Promise<TestServer> => {
   const temp = tempDataFile();
   const dataFile = options.data ?? temp.file;
-  const server = await startServer({ pollTimeout: TEST_POLL_TIMEOUT_MS, ...options, data: dataFile });
+  // Load shedding off unless a test asks: a shared, busy test machine is not an overload to
+  // shed (test/e2e/load-shedding.test.ts injects its own signal).
+  const server = await startServer({ pollTimeout: TEST_POLL_TIMEOUT_MS, shedDelayMs: 0, ...options, data: dataFile });
   return {
     ...server,
     dataFile,

@@ -1,0 +1,89 @@
+/**
+ * Load shedding (the issue "Performance", overload item; http/shedding.ts): while the server
+ * says it is overloaded, a new request is refused at once with 503 and Retry-After, in the shape
+ * of its dialect (GWS: {statusCode, statusMessage} as on the GWS API reference's error responses;
+ * Genesys Cloud: the ErrorBody of the Cloud API reference), and nothing is done for it; /healthz
+ * and CometD's Bayeux endpoint (held /meta/connect polls) keep answering. The pressure signal is
+ * injected, so the test switches overload on and off instead of loading the machine.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { listen, type Listener } from '../helpers/cometd.js';
+import { basic, gws } from '../helpers/gws.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { PressureSignal } from '../../src/http/shedding.js';
+import { parseServeConfig } from '../../src/config.js';
+
+let server: TestServer;
+let overloaded = false;
+const pressure: PressureSignal = { overloaded: () => overloaded, close: () => {} };
+
+before(async () => {
+  server = await startTestServer({ pressure });
+});
+after(async () => {
+  overloaded = false;
+  await server.dispose();
+});
+
+describe('load shedding with an injected overload signal', () => {
+  it('refuses a GWS write with 503, Retry-After and a GWS body, and does nothing for it', async () => {
+    const ann = gws(server.url, 'agent15000');
+    const device = await ann.deviceId();
+    overloaded = true;
+    const refused = await fetch(`${server.url}/api/v2/me/devices`, { headers: { authorization: basic('agent15000') } });
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    const body = (await refused.json()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body).sort(), ['statusCode', 'statusMessage']);
+    assert.equal(body['statusCode'], 4);
+    assert.match(String(body['statusMessage']), /overloaded/);
+
+    const dial = await ann.post(`/api/v2/me/devices/${device}/calls`, { operationName: 'Dial', destination: { phoneNumber: '15001' } });
+    assert.equal(dial.status, 503, 'a Dial while overloaded is refused');
+    overloaded = false;
+    const calls = await ann.get('/api/v2/me/calls');
+    assert.equal(calls.status, 200, 'once the pressure is gone, requests are served again');
+    assert.deepEqual(calls.body.uris ?? [], [], 'the refused Dial made no call');
+  });
+
+  it('answers /cloud in the Genesys Cloud ErrorBody shape', async () => {
+    overloaded = true;
+    const refused = await fetch(`${server.url}/cloud/api/v2/users/me`, { headers: { authorization: 'Bearer whatever' } });
+    overloaded = false;
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    const body = (await refused.json()) as Record<string, unknown>;
+    assert.equal(body['status'], 503);
+    assert.equal(body['code'], 'service.unavailable');
+    assert.equal(typeof body['contextId'], 'string');
+    assert.ok(!('statusCode' in body), 'not a GWS body');
+  });
+
+  it('keeps /healthz and CometD (handshake, held polls, delivery) answering while overloaded', async () => {
+    const ben: Listener = await listen(server.url, 'agent15001');
+    try {
+      overloaded = true;
+      const health = await fetch(`${server.url}/healthz`);
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: 'ok' });
+      // A new CometD session can still handshake and connect, and a held poll still returns.
+      const cleo = await listen(server.url, 'agent15002');
+      await cleo.caughtUp();
+      await ben.caughtUp();
+      await cleo.disconnect();
+    } finally {
+      overloaded = false;
+      await ben.disconnect();
+    }
+  });
+
+  it('has a flag: --shed-delay-ms 0 turns it off, and a bad value is named', () => {
+    const off = parseServeConfig(['--shed-delay-ms', '0'], {});
+    assert.ok(off.ok && off.config.shedDelayMs === 0);
+    const on = parseServeConfig([], {});
+    assert.ok(on.ok && on.config.shedDelayMs === 100);
+    const bad = parseServeConfig(['--shed-delay-ms', 'fast'], {});
+    assert.ok(!bad.ok && /--shed-delay-ms/.test(bad.error) && /'fast'/.test(bad.error));
+  });
+});
