@@ -8,10 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Worker } from 'node:worker_threads';
 import { DEMO_DIRECTORY } from '../../src/directory/demo.js';
 import { buildDirectory } from '../../src/directory/directory.js';
-import type { SdkReply, SdkRequest } from '../helpers/cloud-sdk-worker.js';
+import { assertErrorBody, CloudSdk, rejection } from '../helpers/cloud-sdk.js';
 import { callNote, listen, type Listener, type Notification } from '../helpers/cometd.js';
 import { gws, type GwsClient } from '../helpers/gws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -19,77 +18,6 @@ import { clockMovesOn } from '../helpers/wait.js';
 
 const DOCUMENTED_REMOVAL = 'PATCH /api/v2/conversations/calls/{conversationId}/participants/{participantId}';
 const PURPOSES = ['agent', 'user', 'customer', 'external', 'acd', 'ivr'];
-
-// ---------------------------------------------------------------------------------------------
-// The SDK in a worker thread.
-
-type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-/** One SDK instance (its own ApiClient.instance) in its own worker. Rejections are plain objects. */
-class CloudSdk {
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: any) => void }>();
-  private seq = 0;
-
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (reply: SdkReply) => {
-      const waiter = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (reply.ok) waiter?.resolve(reply.value);
-      else waiter?.reject(reply.error);
-    });
-    worker.on('error', (error) => {
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    });
-  }
-
-  static open(port: number): CloudSdk {
-    return new CloudSdk(new Worker(new URL('../helpers/cloud-sdk-worker.js', import.meta.url), { workerData: { port } }));
-  }
-
-  private send(request: Distribute<SdkRequest>): Promise<any> {
-    const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id });
-    });
-  }
-
-  login = (clientId: string, clientSecret: string) => this.send({ op: 'login', clientId, clientSecret });
-  token = (token: string | undefined) => this.send({ op: 'token', token });
-  /** With extended responses the SDK resolves {status, headers, body} instead of the body. */
-  extended = (value: boolean) => this.send({ op: 'extended', value });
-  conversations = (method: string, ...args: unknown[]) => this.send({ op: 'conversations', method, args });
-  /** ApiClient.instance.callApi(path, method, pathParams) as the generated API classes call it. */
-  callApi = (path: string, method: string, pathParams: Record<string, string>, body: unknown = null) =>
-    this.send({ op: 'callApi', args: [path, method, pathParams, {}, {}, {}, body, ['PureCloud OAuth'], ['application/json'], ['application/json']] });
-  close = () => this.worker.terminate();
-}
-
-/** The value a promise rejects with; fails if it resolves. */
-const rejection = async (promise: Promise<unknown>, what: string): Promise<any> => {
-  try {
-    const value = await promise;
-    assert.fail(`${what}: expected a rejection, got ${JSON.stringify(value)}`);
-  } catch (error) {
-    if (error instanceof assert.AssertionError) throw error;
-    return error;
-  }
-};
-
-/** A Genesys Cloud ErrorBody with this status. */
-const assertErrorBody = (error: any, status: number, what: string) => {
-  const shown = `${what}: ${JSON.stringify(error)}`;
-  assert.equal(error?.status, status, shown);
-  assert.equal(typeof error.message, 'string', shown);
-  assert.ok(error.message.length > 0, shown);
-  assert.equal(typeof error.code, 'string', shown);
-  assert.ok(error.code.length > 0, shown);
-  assert.equal(typeof error.messageParams, 'object', shown);
-  assert.equal(typeof error.contextId, 'string', shown);
-  assert.deepEqual(error.details, [], shown);
-  assert.deepEqual(error.errors, [], shown);
-};
 
 const isIsoTime = (value: unknown) => typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) && !Number.isNaN(Date.parse(value));
 

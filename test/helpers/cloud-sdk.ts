@@ -70,6 +70,7 @@ export const assertErrorBody = (error: any, status: number, what: string, code?:
   assert.equal(typeof error.message, 'string', shown);
   assert.ok(error.message.length > 0, shown);
   assert.equal(typeof error.code, 'string', shown);
+  assert.ok(error.code.length > 0, shown);
   if (code !== undefined) assert.equal(error.code, code, shown);
   assert.equal(typeof error.messageParams, 'object', shown);
   assert.equal(typeof error.contextId, 'string', shown);
