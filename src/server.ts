@@ -118,7 +118,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     throw error;
   }
   const urls: { base: string } = { base: '' } satisfies Urls;
-  const auth = createAuthenticator(directory, () => clock.now(), createLoginThrottle(options.loginThrottle, () => clock.now()), {
+  // One throttle for every way in: Basic (GWS, CometD, /conclave/v1) and OAuth client secrets (/cloud).
+  const loginThrottle = createLoginThrottle(options.loginThrottle, () => clock.now());
+  const auth = createAuthenticator(directory, () => clock.now(), loginThrottle, {
     csrf: options.csrf ?? false,
     sameSite: options.cookieSameSite ?? 'Strict',
   });
@@ -230,7 +232,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   });
   await app.register(conclavePlugin({ compliance, store, auth, engine, directory, stream: consoleStream, csrf: options.csrf ?? false }), { prefix: '/conclave/v1' });
   await app.register(consoleStatic());
-  await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications, queues: cloudQueues, callLog: cloudCallLog }), { prefix: '/cloud' });
+  await app.register(cloudPlugin({ engine, store, directory, compliance, clock, notifications: cloudNotifications, queues: cloudQueues, callLog: cloudCallLog, loginThrottle }), { prefix: '/cloud' });
   cloudNotifications.attach(app.server, () => urls.base);
   const orchestrator = compliance;
 

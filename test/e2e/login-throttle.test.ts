@@ -96,6 +96,24 @@ describe('login throttle: per user, every dialect', () => {
     assertThrottled(await get(`${server.url}/api/v2/me`, basic('agent15003')), 'REST after failed handshakes');
     await waitFor(async () => (await handshake('agent15003')).successful === true, 10_000, 'the handshake succeeds after the wait', 100);
   });
+
+  it('/cloud/oauth/token: wrong client secrets are throttled too, answered with a Cloud 429 ErrorBody and Retry-After', async () => {
+    const token = (secret: string) =>
+      fetch(`${server.url}/cloud/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: basic('conclave-demo', secret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+    for (let i = 0; i < 5; i++) assert.equal((await token('wrong')).status, 401, `attempt ${i + 1}`);
+    const locked = await token('conclave-demo');
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+    const body = (await locked.json()) as { status: number; code: string; message: string };
+    assert.equal(body.status, 429);
+    assert.equal(body.code, 'too.many.requests');
+    assert.equal((await get(`${server.url}/api/v2/me`, basic('agent15002'))).status, 200, 'a user of the directory is not locked by a client');
+    await waitFor(async () => (await token('conclave-demo')).status === 200, 10_000, 'the right secret works again', 100);
+  });
 });
 
 describe('login throttle: per address', () => {

@@ -25,6 +25,7 @@ import type { Clock } from '../../engine/ports.js';
 import { BODY_LIMIT_BYTES } from '../../http/limits.js';
 import type { Store } from '../../store/port.js';
 import { parseQuery, runQuery, type CallLog } from './analytics.js';
+import type { LoginThrottle } from '../login-throttle.js';
 import { accessOf, mayRead, MISSING_PERMISSION } from './access.js';
 import { errorBody, fromStatusCode } from './errors.js';
 import type { CloudNotifications } from './notifications.js';
@@ -119,6 +120,8 @@ export interface CloudDeps {
   readonly queues: CloudQueues;
   /** Ids of calls seen by this process, so that analytics finds ended calls too. */
   readonly callLog: CallLog;
+  /** Failed client secrets are throttled like failed passwords (api/login-throttle.ts). */
+  readonly loginThrottle?: LoginThrottle;
 }
 
 /** Every error under /cloud is a Cloud ErrorBody whose `status` is the HTTP status. */
@@ -204,7 +207,17 @@ export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => 
     const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
     const decoded = match ? Buffer.from(match[1] as string, 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
+    // Client ids are throttled under their own prefix, so a client cannot lock out a user of the same name.
+    const throttleKey = `oauth-client:${colon > 0 ? decoded.slice(0, colon) : ''}`;
+    const waitS = deps.loginThrottle?.retryAfter(throttleKey, request.ip) ?? 0;
+    if (waitS > 0)
+      return reply
+        .code(429)
+        .header('Retry-After', String(waitS))
+        .send(errorBody(429, 'too.many.requests', `too many failed logins for this client or address; retry after ${waitS} s`));
     const client = colon > 0 ? directory.authenticateClient(decoded.slice(0, colon), decoded.slice(colon + 1)) : undefined;
+    if (colon > 0 && !client) deps.loginThrottle?.failed(throttleKey, request.ip);
+    if (client) deps.loginThrottle?.succeeded(throttleKey);
     const grant = (request.body as Record<string, unknown> | undefined)?.['grant_type'];
     if (grant !== 'client_credentials')
       return reply.code(400).send({ error: 'unsupported_grant_type', description: `grant_type must be client_credentials, not '${String(grant)}'` });
