@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { BenchResults } from './results.js';
+import { transportCosts, type BenchResults } from './results.js';
 import type { ComplianceFigures } from './scenarios/compliance.js';
 import type { LatencyStep } from './scenarios/notify-latency.js';
 import { lineChart } from './svg.js';
@@ -51,24 +51,19 @@ const machineContention = (r: BenchResults) => {
 
 /** CPU µs per request of each server, from its cores and rate in this run. */
 const costBudget = (r: BenchResults) => {
-  const t = r.throughput;
-  const node = r.baselines.node;
-  const fastify = r.baselines.fastify;
-  const cometd = r.baselines.cometd?.steps.filter((s) => s.skipped === 0).at(-1);
-  if (!t || !node || !fastify || !cometd) return undefined;
-  const us = (cores: number, rate: number) => (cores * 1e6) / rate;
-  const nodeUs = us(node.cpu.server, node.requestsPerSec);
-  const perTrigger = us(cometd.cpu.server, cometd.achievedRate);
+  const c = transportCosts(r);
+  if (!c) return undefined;
+  const w = r.throughputWithoutSessions;
   return {
-    conclave: us(t.cpu.server, t.flow.requestsPerSec),
-    withoutSessions: r.throughputWithoutSessions ? us(r.throughputWithoutSessions.cpu.server, r.throughputWithoutSessions.flow.requestsPerSec) : undefined,
-    node: nodeUs,
-    nodeRps: node.requestsPerSec,
-    nodeCores: node.cpu.server,
-    fastify: us(fastify.cpu.server, fastify.requestsPerSec),
-    cometdPerDelivery: Math.max(0, (perTrigger - nodeUs) / 3),
-    cometdRate: cometd.targetRate,
-    notificationsPerRequest: t.notifications.received / t.flow.requests,
+    conclave: c.conclaveUs,
+    withoutSessions: w ? c.us(w.cpu.server, w.flow.requestsPerSec) : undefined,
+    node: c.nodeUs,
+    nodeRps: c.node.requestsPerSec,
+    nodeCores: c.node.cpu.server,
+    fastify: c.fastifyUs,
+    cometdPerDelivery: c.cometdUsPerDelivery,
+    cometdRate: c.cometd.targetRate,
+    notificationsPerRequest: c.notificationsPerRequest,
   };
 };
 

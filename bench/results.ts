@@ -79,8 +79,11 @@ export const ratiosOf = (r: Pick<BenchResults, 'baselines' | 'throughput' | 'lat
   };
 };
 
-/** The transport floor from the same run's baselines and throughput (undefined if one is missing). */
-export const floorOf = (r: Pick<BenchResults, 'baselines' | 'throughput'>): Floor | undefined => {
+/**
+ * CPU µs per request of each server in this run, from its cores and rate: what the floor and the
+ * report's cost budget both read (undefined if a figure is missing).
+ */
+export const transportCosts = (r: Pick<BenchResults, 'baselines' | 'throughput'>) => {
   const t = r.throughput;
   const node = r.baselines.node;
   const fastify = r.baselines.fastify;
@@ -88,12 +91,29 @@ export const floorOf = (r: Pick<BenchResults, 'baselines' | 'throughput'>): Floo
   const cometd = r.baselines.cometd?.steps.filter((s) => s.skipped === 0).at(-1);
   if (!t || !node || !fastify || !cometd) return undefined;
   const us = (cores: number, rate: number) => (cores * 1e6) / rate;
-  // A trigger is one bare HTTP request plus three deliveries: take the request away.
-  const cometdUsPerDelivery = Math.max(0, (us(cometd.cpu.server, cometd.achievedRate) - us(node.cpu.server, node.requestsPerSec)) / 3);
-  const fastifyUsPerRequest = us(fastify.cpu.server, fastify.requestsPerSec);
-  const notificationsPerRequest = t.notifications.received / t.flow.requests;
+  const nodeUs = us(node.cpu.server, node.requestsPerSec);
+  return {
+    us,
+    node,
+    cometd,
+    nodeUs,
+    fastifyUs: us(fastify.cpu.server, fastify.requestsPerSec),
+    // A trigger is one bare HTTP request plus three deliveries: take the request away.
+    cometdUsPerDelivery: Math.max(0, (us(cometd.cpu.server, cometd.achievedRate) - nodeUs) / 3),
+    notificationsPerRequest: t.notifications.received / t.flow.requests,
+    conclaveUs: us(t.cpu.server, t.flow.requestsPerSec),
+  };
+};
+
+/** The transport floor from the same run's baselines and throughput (undefined if one is missing). */
+export const floorOf = (r: Pick<BenchResults, 'baselines' | 'throughput'>): Floor | undefined => {
+  const c = transportCosts(r);
+  if (!c) return undefined;
+  const fastifyUsPerRequest = c.fastifyUs;
+  const cometdUsPerDelivery = c.cometdUsPerDelivery;
+  const notificationsPerRequest = c.notificationsPerRequest;
   const floorUsPerRequest = fastifyUsPerRequest + notificationsPerRequest * cometdUsPerDelivery;
-  const conclaveUsPerRequest = us(t.cpu.server, t.flow.requestsPerSec);
+  const conclaveUsPerRequest = c.conclaveUs;
   return {
     fastifyUsPerRequest: round(fastifyUsPerRequest, 1),
     cometdUsPerDelivery: round(cometdUsPerDelivery, 1),
