@@ -129,6 +129,24 @@ describe('Cloud least privilege', () => {
   });
 });
 
+describe('Cloud PATCH participant with several fields (found by the hostile-input fuzz)', () => {
+  it('one refused change refuses the whole PATCH and changes nothing: no wrapup kept when muted is refused', async () => {
+    const view = await cloud('conclave-demo', 'GET', `/conversations/calls/${mine}`);
+    const agent = (view.body['participants'] as { id: string; purpose: string }[]).find((p) => p.purpose === 'agent');
+    assert.ok(agent);
+    const before = await server.store.getCall(mine);
+    // MuteCall is for conferences only (docs/decisions.md): refused on this two-party call.
+    const refused = await cloud('conclave-demo', 'PATCH', `/conversations/calls/${mine}/participants/${agent.id}`, {
+      state: 'connected',
+      muted: true,
+      held: false,
+      wrapup: { code: 'pat' },
+    });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(await server.store.getCall(mine), before, 'the call is exactly as it was');
+  });
+});
+
 describe('directory: a client acting for a user', () => {
   it('refuses a client naming an unknown user, naming the client and the field', () => {
     assert.throws(

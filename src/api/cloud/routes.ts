@@ -19,6 +19,10 @@ import { compileParams } from '../../domain/params.js';
 import { isRefusal } from '../../domain/refusals.js';
 import type { VOICE_CALL_SCHEMAS, ParsedVoiceOperation } from '../../domain/voice/commands.js';
 import { isLive, liveParties, partyOf, type Call, type Party } from '../../domain/voice/model.js';
+import { decideVoice } from '../../domain/voice/decide.js';
+import { domainDirectoryOf } from '../../directory/domain-view.js';
+import { familyOf } from '../../engine/handlers/voice.js';
+import { gwsRefs } from '../gws/resource-ids.js';
 import type { Compliance } from '../../engine/compliance.js';
 import type { Engine, Outcome } from '../../engine/engine.js';
 import type { Clock } from '../../engine/ports.js';
@@ -183,6 +187,7 @@ const methodGuard = (scope: FastifyInstance) => {
 /** The /cloud dialect as one encapsulated plugin: its own errors, not-found answer and auth. */
 export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => {
   const { engine, store, directory, compliance, clock, queues } = deps;
+  const voiceWorld = { directory: domainDirectoryOf(directory), refs: gwsRefs };
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, code, message } = cloudError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
@@ -373,6 +378,19 @@ export const cloudPlugin = (deps: CloudDeps) => async (app: FastifyInstance) => 
         if (patch.held !== undefined && patch.held !== (party.state === 'Held')) {
           if (patch.held && party.state === 'Ringing') return fail(reply, 400, 'conversation.error.hold.alerting', 'An alerting call cannot be placed on hold');
           ops.push(op(patch.held ? 'Hold' : 'Retrieve'));
+        }
+        // A PATCH is one request: every change is judged first, on the call as each earlier one
+        // leaves it (the pure domain, as the engine would), so a refused one changes nothing.
+        const family = await familyOf(store, call);
+        let planned: Call = call;
+        for (const operation of ops) {
+          const decision = decideVoice({ call: planned, family, monitors: [] }, { actor: toActor(user), callId: call.id, operation }, voiceWorld, {
+            now: clock.now(),
+            newCallId: () => call.id,
+            newConnId: () => call.connId,
+          });
+          if (isRefusal(decision)) return answer(reply, decision);
+          planned = decision.calls.find((c) => c.id === call.id) ?? planned;
         }
         for (const operation of ops) {
           const outcome = await engine.execute({ type: 'CallOperation', actor: toActor(user), callId: call.id, operation });
