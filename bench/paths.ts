@@ -14,6 +14,7 @@ export const CLI = here('../src/cli.js');
 /** The bench's own baseline servers and CometD worker (compiled JS). */
 export const BASELINE_SERVER = here('./baselines/server.js');
 export const COMETD_WORKER = here('./cometd/worker.js');
+export const OVERLOAD_PROBE = here('./scenarios/overload-probe.js');
 /** Preloaded into every server process the bench starts: event-loop delay and heap over IPC. */
 export const PROBE = here('./lib/probe.js');
 /** Committed outputs live in the source tree, not in the build. */

@@ -408,9 +408,9 @@ export const FLOOR_TEXT =
   'bare Fastify\'s server CPU per request, plus the notifications per flow request (counted in the throughput scenario) times the bare CometD server\'s CPU per delivery (its CPU per trigger minus a bare node:http request, over three deliveries, at the highest rate it kept up with), all from the baselines of the same run. ' +
   'Conclave\'s ratio is its own server CPU per flow request (throughput scenario) divided by the floor; the target is ≤ 1.25×, judged on full runs only.';
 export const OVERLOAD_TEXT =
-  'Overload (`overload`): Conclave with its default load shedding (`--shed-delay-ms 100`) driven flat out — hundreds of closed loops at once, each on its own pair of users looping Dial → GET /me/calls → Hangup and retrying a refused (503) step at once — ' +
-  'while a probe on its own sockets sends GET /healthz and a light operation (GET /api/v2/me/devices) every 20 ms. Reported: both p99s (the light operation\'s over every answer, a 503 included, and over the served ones), what was served and shed, and what was lost: ' +
-  'an acknowledged Dial whose call the next GET does not show, or an acknowledged Hangup whose call is still listed once the load stops. Target: both p99 ≤ 50 ms and nothing lost, judged on full runs where the server did shed. The full run repeats the load with `--shed-delay-ms 0` (`overload.withoutShedding`).';
+  'Overload (`overload`): Conclave with the load shedding a control plane runs (`--shed-delay-ms 20`) driven flat out — hundreds of closed loops at once, each on its own pair of users looping Dial → GET /me/calls → Hangup and retrying a refused (503) step at once — ' +
+  'while a probe on its own sockets sends GET /healthz and a light operation (GET /api/v2/me/devices) every 20 ms, honouring Retry-After for the light operation as a well-behaved client does (a loop that does not is answered only once its Retry-After has passed). Reported: both p99s (the light operation\'s over every answer, a 503 included, and over the served ones), what was served and shed, and what was lost: ' +
+  'an acknowledged Dial whose call the next GET does not show, or an acknowledged Hangup whose call is still listed once the load stops. Target: both p99 ≤ 50 ms and nothing lost, judged on full runs where the server did shed. The full run repeats the load with the default `--shed-delay-ms 100` (`overload.defaultShedding`) and with `--shed-delay-ms 0` (`overload.withoutShedding`).';
 export const CLUSTER_TEXT =
   'Cluster (`cluster`, full runs only: it starts a PostgreSQL server and two nodes): two `conclave serve --data postgres://…` nodes on one database. Cross-node latency: a user with a CometD session on node B is dialled through node A, one Dial at a time; the time from sending the Dial to B\'s Ringing arriving. ' +
   'Throughput: the conference flow (closed loop, no CometD sessions) on node A alone, then the same number of conferences split over both nodes at once; `scaling` is two nodes\' requests/s over one node\'s.';
@@ -438,7 +438,7 @@ const newScenarioSections = (r: BenchResults): string[] => {
   out.push('');
   const o = r.overload;
   if (o) {
-    const runs = [o.shedding, ...(o.withoutShedding ? [o.withoutShedding] : [])];
+    const runs = [o.shedding, ...(o.defaultShedding ? [o.defaultShedding] : []), ...(o.withoutShedding ? [o.withoutShedding] : [])];
     out.push(
       table(
         ['Shedding', 'loops', 's', '/healthz p50 / p99 ms', 'light p50 / p99 ms', 'light served p99 ms', 'light shed', 'served/s', 'shed (503)', 'Dials / Hangups acknowledged', 'lost', 'server event-loop delay p99 ms'],

@@ -15,6 +15,8 @@ export interface Verdict {
 }
 
 const MB = 2 ** 20;
+/** Issue 15's memory bound (issue 6's was 300 MB). */
+const MEMORY_LIMIT_MB = 250;
 
 const cpuUsPerRequest = (level: { flow: { requestsPerSec: number }; flowCpu: { server: number } }) => (level.flowCpu.server * 1e6) / level.flow.requestsPerSec;
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -35,23 +37,50 @@ export const judge = (r: BenchResults): Verdict[] => {
     });
   } else verdicts.push({ id: 'throughput', target: 'throughput ≥ 40% of bare node:http', measured: 'not measured', met: null, gap: 'a scenario failed' });
 
+  // Issue 15: at every step up to 1,000 ops/s, Conclave's p99 within 3× the bare CometD
+  // server's at the same step; and at 500 ops/s, p99 ≤ 10 ms when the machine had CPU to spare.
+  const LATENCY_TARGET = 'notification p99 ≤ 3× the bare CometD server\'s at every step up to 1,000 ops/s (1,000 sessions), and ≤ 10 ms at 500 ops/s when CPU pressure is low';
   const latency = r.latency;
-  const at500 = latency?.steps.find((s) => s.targetRate === 500);
-  if (latency && at500) {
+  const bare = r.baselines.cometd;
+  if (latency && bare && latency.steps.length > 0) {
     const full = latency.sessions >= 1000;
-    const ok = at500.notificationMs.p99 <= 10 && at500.missing === 0 && at500.achievedRate >= 475;
+    const rows = latency.steps
+      .filter((s) => s.targetRate <= 1000)
+      .map((s) => {
+        const base = bare.steps.find((b) => b.targetRate === s.targetRate);
+        return { s, base, ratio: base ? s.notificationMs.p99 / Math.max(base.notificationMs.p99, 0.001) : undefined };
+      });
+    const worst = rows.reduce<(typeof rows)[number] | undefined>((w, x) => (x.ratio !== undefined && (w?.ratio === undefined || x.ratio > w.ratio) ? x : w), undefined);
+    const ratiosOk = rows.every((x) => x.ratio !== undefined && x.ratio <= 3 && x.s.missing === 0 && x.s.achievedRate >= 0.95 * x.s.targetRate);
+    const at500 = latency.steps.find((s) => s.targetRate === 500);
+    // "Low" CPU pressure: runnable tasks waited for a core less than 10% of the step.
+    const lowPressure = at500 !== undefined && (at500.cpu.cpuPressurePct ?? 100) < 10;
+    const absoluteOk = at500 === undefined || !lowPressure || at500.notificationMs.p99 <= 10;
+    const ok = ratiosOk && absoluteOk;
+    const steps = rows.map((x) => `${x.s.targetRate}: ${x.s.notificationMs.p99} vs ${x.base?.notificationMs.p99 ?? '–'} ms (×${x.ratio?.toFixed(1) ?? '–'})`).join(', ');
     verdicts.push({
       id: 'notification-latency',
-      target: 'notification p99 ≤ 10 ms at 500 ops/s with 1,000 CometD sessions',
-      measured: `p99 ${at500.notificationMs.p99} ms (p50 ${at500.notificationMs.p50}, max ${at500.notificationMs.max}) at ${at500.achievedRate} ops/s with ${latency.sessions} sessions, ${at500.missing} missing`,
+      target: LATENCY_TARGET,
+      measured:
+        `p99 Conclave vs bare CometD per step (ops/s): ${steps}; at 500 ops/s p99 ${at500?.notificationMs.p99 ?? '–'} ms with CPU pressure ${at500?.cpu.cpuPressurePct ?? '?'}%` +
+        ` (${latency.sessions} sessions, ${rows.reduce((n, x) => n + x.s.missing, 0)} missing)`,
       met: full ? ok : null,
       ...(!full
         ? { gap: `not judged: only ${latency.sessions} sessions in ${r.mode} mode` }
         : !ok
-          ? { gap: at500.notificationMs.p99 > 10 ? `p99 ${(at500.notificationMs.p99 - 10).toFixed(1)} ms over (${(at500.notificationMs.p99 / 10).toFixed(1)}× the target)` : `rate or delivery short (${at500.achievedRate} ops/s, ${at500.missing} missing)` }
-          : {}),
+          ? {
+              gap: [
+                !ratiosOk && worst ? `worst step ${worst.s.targetRate} ops/s at ×${worst.ratio?.toFixed(1)} the bare server's p99 (${worst.s.missing} missing, ${worst.s.achievedRate} ops/s achieved)` : '',
+                !absoluteOk && at500 ? `p99 ${at500.notificationMs.p99} ms at 500 ops/s (${(at500.notificationMs.p99 - 10).toFixed(1)} ms over 10)` : '',
+              ]
+                .filter((x) => x !== '')
+                .join('; '),
+            }
+          : at500 && !lowPressure
+            ? { gap: `the 10 ms bound at 500 ops/s not judged: CPU pressure ${at500.cpu.cpuPressurePct ?? '?'}% (the driver shares the cores)` }
+            : {}),
     });
-  } else verdicts.push({ id: 'notification-latency', target: 'notification p99 ≤ 10 ms at 500 ops/s with 1,000 CometD sessions', measured: 'not measured', met: null });
+  } else verdicts.push({ id: 'notification-latency', target: LATENCY_TARGET, measured: 'not measured', met: null });
 
   const scale = r.scale;
   const top = scale?.levels.at(-1);
@@ -63,10 +92,10 @@ export const judge = (r: BenchResults): Verdict[] => {
     const rssMb = Math.max(top.rssBytes, top.rssAfterLoadBytes ?? 0) / MB;
     verdicts.push({
       id: 'memory',
-      target: '10k live calls + 2k CometD sessions in ≤ 300 MB RSS',
+      target: '10k live calls + 2k CometD sessions in ≤ 250 MB RSS',
       measured: `${rssMb.toFixed(1)} MB RSS (the larger of ${(top.rssBytes / MB).toFixed(1)} idle and ${((top.rssAfterLoadBytes ?? 0) / MB).toFixed(1)} after load) with ${top.liveCalls} live calls and ${scale.sessions} sessions; ${(top.retainedHeapBytes / MB).toFixed(1)} MB of heap retained`,
-      met: full ? rssMb <= 300 : null,
-      ...(!full ? { gap: `not judged: ${top.liveCalls} calls and ${scale.sessions} sessions in ${r.mode} mode` } : rssMb > 300 ? { gap: `${(rssMb - 300).toFixed(1)} MB over` } : {}),
+      met: full ? rssMb <= MEMORY_LIMIT_MB : null,
+      ...(!full ? { gap: `not judged: ${top.liveCalls} calls and ${scale.sessions} sessions in ${r.mode} mode` } : rssMb > MEMORY_LIMIT_MB ? { gap: `${(rssMb - MEMORY_LIMIT_MB).toFixed(1)} MB over` } : {}),
     });
     // The cost of an operation is the server CPU time it takes (server cores ÷ requests/s in the
     // level's closed-loop run): unlike requests/s or latency, it does not move when another

@@ -32,7 +32,7 @@ export interface ServeConfig {
   readonly corsOrigins: readonly string[];
   /** How long a chat may wait for an agent before it ends, in ms (0 = for ever). */
   readonly chatWaitTimeoutMs: number;
-  /** Load shedding: event-loop delay p99 (ms) above which new requests are answered 503; 0 turns it off. */
+  /** Load shedding: how long (ms) the event loop may have been busy without a pause before a new request is answered 503; 0 turns it off. */
   readonly shedDelayMs: number;
 }
 

@@ -78,7 +78,7 @@ export interface ServerOptions {
   readonly corsOrigins?: readonly string[];
   /** A chat no agent has taken this long after it started ends, its customer told (ms; default 10 min; 0 never). */
   readonly chatWaitTimeoutMs?: number;
-  /** Load shedding threshold: event-loop delay p99 in ms above which new requests get 503 (http/shedding.ts; default 100; 0 turns it off). */
+  /** Load shedding threshold: how long the event loop may have been busy without a pause before a new request gets 503 (http/shedding.ts; default 100; 0 turns it off). */
   readonly shedDelayMs?: number;
   /** Test hook: the overload signal itself, instead of the event-loop monitor `shedDelayMs` starts. */
   readonly pressure?: PressureSignal;
@@ -198,7 +198,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   // Before any route: while overloaded, new requests are refused at once (http/shedding.ts).
   const shedDelayMs = options.shedDelayMs ?? DEFAULT_SHED_DELAY_MS;
   const pressure = options.pressure ?? (shedDelayMs > 0 ? eventLoopPressure(shedDelayMs) : undefined);
-  if (pressure) installLoadShedding(app, pressure);
+  if (pressure) installLoadShedding(app.server, pressure);
   await registerOpenApi(app, CONCLAVE_VERSION);
   // The customer chat API takes form-encoded bodies, as GMS does.
   await app.register(formbody);

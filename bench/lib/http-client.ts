@@ -8,6 +8,7 @@ import http from 'node:http';
 export interface HttpReply {
   readonly status: number;
   readonly body: any;
+  readonly headers?: http.IncomingHttpHeaders;
 }
 
 export interface HttpClient {
@@ -15,11 +16,14 @@ export interface HttpClient {
   close(): void;
 }
 
-export const createHttpClient = (baseUrl: string, maxSockets = 128): HttpClient => {
+/**
+ * `retryShed`: a 503 (load shedding) is sent again once its Retry-After has passed, up to 20
+ * times, as a well-behaved client does (the overload scenario's set-up and checks).
+ */
+export const createHttpClient = (baseUrl: string, maxSockets = 128, options: { retryShed?: boolean } = {}): HttpClient => {
   const url = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-  return {
-    request: (method, path, authorization, body) =>
+  const once = (method: 'GET' | 'POST', path: string, authorization: string, body?: unknown): Promise<HttpReply> =>
       new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
         const headers: http.OutgoingHttpHeaders = { authorization };
@@ -38,13 +42,22 @@ export const createHttpClient = (baseUrl: string, maxSockets = 128): HttpClient 
             } catch {
               // Not JSON: keep the text for the error message.
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers });
           });
           res.on('error', reject);
         });
         req.on('error', reject);
         req.end(payload);
-      }),
+      });
+  return {
+    async request(method, path, authorization, body) {
+      let reply = await once(method, path, authorization, body);
+      for (let attempt = 0; options.retryShed && reply.status === 503 && attempt < 20; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000 * Number(reply.headers?.['retry-after'] ?? 1)));
+        reply = await once(method, path, authorization, body);
+      }
+      return reply;
+    },
     close: () => agent.destroy(),
   };
 };

@@ -11,7 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { listen, type Listener } from '../helpers/cometd.js';
 import { basic, gws } from '../helpers/gws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import type { PressureSignal } from '../../src/http/shedding.js';
+import { request as httpRequest, Agent } from 'node:http';
+import { setTimeout as wait } from 'node:timers/promises';
+import { eventLoopPressure, type PressureSignal } from '../../src/http/shedding.js';
 import { parseServeConfig } from '../../src/config.js';
 
 let server: TestServer;
@@ -78,6 +80,39 @@ describe('load shedding with an injected overload signal', () => {
     }
   });
 
+  it('makes a client that re-sends on the same connection before Retry-After wait it out, and answers a new connection at once', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (via: Agent) =>
+      new Promise<{ status: number; ms: number; socket: unknown }>((resolve, reject) => {
+        const t0 = performance.now();
+        const req = httpRequest(`${server.url}/api/v2/me/devices`, { agent: via, headers: { authorization: basic('agent15000') } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, socket: req.socket }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const other = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      overloaded = true;
+      const first = await get(agent);
+      assert.equal(first.status, 503);
+      const again = await get(agent);
+      assert.equal(again.status, 503, 'still refused, with a clear answer');
+      assert.equal(again.socket, first.socket, 'on the same keep-alive connection');
+      assert.ok(again.ms >= 900, `the early retry was answered only once Retry-After (1 s) had passed (took ${again.ms.toFixed(0)} ms)`);
+      const fresh = await get(other);
+      assert.equal(fresh.status, 503);
+      assert.ok(fresh.ms < again.ms, 'a connection not yet refused is answered at once');
+      overloaded = false;
+      assert.equal((await get(agent)).status, 200, 'once the pressure is gone, the same connection is served');
+    } finally {
+      overloaded = false;
+      agent.destroy();
+      other.destroy();
+    }
+  });
+
   it('has a flag: --shed-delay-ms 0 turns it off, and a bad value is named', () => {
     const off = parseServeConfig(['--shed-delay-ms', '0'], {});
     assert.ok(off.ok && off.config.shedDelayMs === 0);
@@ -85,5 +120,23 @@ describe('load shedding with an injected overload signal', () => {
     assert.ok(on.ok && on.config.shedDelayMs === 100);
     const bad = parseServeConfig(['--shed-delay-ms', 'fast'], {});
     assert.ok(!bad.ok && /--shed-delay-ms/.test(bad.error) && /'fast'/.test(bad.error));
+  });
+});
+
+describe('the event-loop pressure signal', () => {
+  it('says overloaded once the loop has run without waiting for I/O longer than the threshold, and not after it has waited', async () => {
+    const signal = eventLoopPressure(30);
+    try {
+      await wait(5);
+      assert.equal(signal.overloaded(), false, 'a request arriving after the loop waited is served');
+      // Real work on the loop, with no chance to wait for I/O in between (what a long turn is).
+      const t0 = performance.now();
+      while (performance.now() - t0 < 60);
+      assert.equal(signal.overloaded(), true, 'a request read 60 ms into a busy turn is shed');
+      await wait(5);
+      assert.equal(signal.overloaded(), false, 'after the loop has waited again, requests are served');
+    } finally {
+      signal.close();
+    }
   });
 });

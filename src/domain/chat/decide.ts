@@ -34,20 +34,31 @@ export const chatContextFor = (chat: Chat | undefined, actor: Actor, chatId: str
   return { actor, chat, self, directory: world.directory, chatSessions: world.chatSessions, userIdOf: world.userIdOf };
 };
 
-export const whyNotChat = (ctx: ChatContext, op: ChatOperation): Refusal | null => {
-  if (!hasFeature(ctx.actor, CHAT_FEATURE)) return refuse.missingFeature(op, CHAT_FEATURE);
+/** How a "no" is expressed: a refusal for a request, `true` for a capability list (see voice/decide.ts). */
+interface No<R> {
+  feature(op: ChatOperation, feature: string): R;
+  forbidden(why: string): R;
+  state(why: () => string): R;
+}
+
+const check = <R>(ctx: ChatContext, op: ChatOperation, no: No<R>): R | null => {
+  if (!hasFeature(ctx.actor, CHAT_FEATURE)) return no.feature(op, CHAT_FEATURE);
   const spec = chatOperationSpec(op);
   const forbidden = spec.policy?.(ctx);
-  if (forbidden) return refuse.forbidden(forbidden);
-  if (!statesOf(op).includes(ctx.self.state))
-    return refuse.invalidState(`${op} is not valid on chat ${ctx.chat.id} while you are ${ctx.self.state}`);
+  if (forbidden) return no.forbidden(forbidden);
+  if (!statesOf(op).includes(ctx.self.state)) return no.state(() => `${op} is not valid on chat ${ctx.chat.id} while you are ${ctx.self.state}`);
   const notNow = spec.when?.(ctx);
-  return notNow ? refuse.invalidState(notNow) : null;
+  return notNow ? no.state(() => notNow) : null;
 };
+
+const AS_REFUSAL: No<Refusal> = { feature: refuse.missingFeature, forbidden: refuse.forbidden, state: (why) => refuse.invalidState(why()) };
+const AS_BLOCKED: No<true> = { feature: () => true, forbidden: () => true, state: () => true };
+
+export const whyNotChat = (ctx: ChatContext, op: ChatOperation): Refusal | null => check(ctx, op, AS_REFUSAL);
 
 /** The listed operations this agent may perform now, in GWS order. */
 export const chatCapabilities = (ctx: ChatContext): ChatOperation[] =>
-  CHAT_CAPABILITY_ROWS[ctx.self.state].filter((op) => whyNotChat(ctx, op) === null);
+  CHAT_CAPABILITY_ROWS[ctx.self.state].filter((op) => check(ctx, op, AS_BLOCKED) === null);
 
 export const decideChat = (
   chat: Chat | undefined,

@@ -58,24 +58,41 @@ export const contextFor = (
   return { actor: { ...actor, dn: actor.dn }, call, self, actorCalls, directory: world.directory, callIdOf: world.refs.callIdOf };
 };
 
-/** Why an operation is not possible now, regardless of its parameters; null when it is. */
-export const whyNot = (ctx: VoiceContext, op: VoiceCallOperation): Refusal | null => {
+/**
+ * The one check of whether an operation is possible now, regardless of its parameters. `no` says
+ * how a "no" is expressed: a full refusal for a request, or just `true` for a capability list,
+ * which is rendered for every recipient of every notification and so must not build refusals
+ * (messages and objects) for the operations it leaves out. Cheaper is not different: both read
+ * the same conditions in the same order, so "listed exactly when accepted" holds.
+ */
+interface No<R> {
+  feature(op: VoiceCallOperation, feature: string): R;
+  forbidden(why: string): R;
+  state(why: () => string): R;
+}
+
+const check = <R>(ctx: VoiceContext, op: VoiceCallOperation, no: No<R>): R | null => {
   const spec = voiceOperationSpec(op);
-  if (!hasFeature(ctx.actor, spec.feature)) return refuse.missingFeature(op, spec.feature);
+  if (!hasFeature(ctx.actor, spec.feature)) return no.feature(op, spec.feature);
   const actors = spec.actors ?? 'party';
-  if (ctx.self.monitor && actors === 'party') return refuse.forbidden(`${op} is not available to a monitoring supervisor`);
-  if (!ctx.self.monitor && actors === 'monitor') return refuse.forbidden(`${op} is only for a supervisor monitoring this call`);
+  if (ctx.self.monitor && actors === 'party') return no.forbidden(`${op} is not available to a monitoring supervisor`);
+  if (!ctx.self.monitor && actors === 'monitor') return no.forbidden(`${op} is only for a supervisor monitoring this call`);
   const forbidden = spec.policy?.(ctx);
-  if (forbidden) return refuse.forbidden(forbidden);
-  if (!spec.from.includes(ctx.self.state))
-    return refuse.invalidState(`${op} is not valid on call ${ctx.call.id} while your party is ${ctx.self.state}`);
+  if (forbidden) return no.forbidden(forbidden);
+  if (!spec.from.includes(ctx.self.state)) return no.state(() => `${op} is not valid on call ${ctx.call.id} while your party is ${ctx.self.state}`);
   const notNow = spec.when?.(ctx);
-  return notNow ? refuse.invalidState(notNow) : null;
+  return notNow ? no.state(() => notNow) : null;
 };
+
+const AS_REFUSAL: No<Refusal> = { feature: refuse.missingFeature, forbidden: refuse.forbidden, state: (why) => refuse.invalidState(why()) };
+const AS_BLOCKED: No<true> = { feature: () => true, forbidden: () => true, state: () => true };
+
+/** Why an operation is not possible now, regardless of its parameters; null when it is. */
+export const whyNot = (ctx: VoiceContext, op: VoiceCallOperation): Refusal | null => check(ctx, op, AS_REFUSAL);
 
 /** The operations this actor may perform on this call now: exactly those `decideVoice` accepts. */
 export const voiceCapabilities = (ctx: VoiceContext): VoiceCallOperation[] =>
-  VOICE_CALL_OPERATIONS.filter((op) => voiceOperationSpec(op).listed !== false && whyNot(ctx, op) === null);
+  VOICE_CALL_OPERATIONS.filter((op) => voiceOperationSpec(op).listed !== false && check(ctx, op, AS_BLOCKED) === null);
 
 export interface VoiceRequest {
   readonly actor: Actor;
