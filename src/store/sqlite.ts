@@ -114,6 +114,7 @@ export const openSqliteStore = (path: string): Store => {
     updateCall: db.prepare('UPDATE calls SET version = ?, ended_at = ?, parent_call_id = ?, body = ? WHERE id = ? AND version = ?'),
     consultationsOf: db.prepare<[string], { body: string }>('SELECT body FROM calls WHERE parent_call_id = ? AND ended_at IS NULL'),
     clearPresence: db.prepare('DELETE FROM call_presence WHERE call_id = ?'),
+    presenceOf: db.prepare<[string], { dn: string }>('SELECT dn FROM call_presence WHERE call_id = ?'),
     addPresence: db.prepare('INSERT INTO call_presence (dn, call_id) VALUES (?, ?)'),
     liveCallIds: db.prepare<[], { call_id: string }>('SELECT DISTINCT call_id FROM call_presence'),
     getSession: db.prepare<[string], { body: string }>('SELECT body FROM agent_sessions WHERE user_id = ?'),
@@ -176,8 +177,14 @@ export const openSqliteStore = (path: string): Store => {
         ? tryInsert(() => q.insertCall.run(call.id, next.version, next.endedAt, next.parentCallId, body))
         : q.updateCall.run(next.version, next.endedAt, next.parentCallId, body, call.id, call.version);
     if (result === null || result.changes !== 1) throw new VersionConflict('call', call.id);
-    q.clearPresence.run(call.id);
-    for (const dn of presentDns(next)) q.addPresence.run(dn, call.id);
+    // Most changes (an Answer, a Hold, user data) leave the same DNs present: reading the index
+    // rows is cheaper than deleting and re-inserting them, which writes B-tree and WAL pages.
+    const dns = presentDns(next);
+    const stored = call.version === 0 ? [] : q.presenceOf.all(call.id).map((r) => r.dn);
+    if (stored.length !== dns.length || dns.some((dn) => !stored.includes(dn))) {
+      q.clearPresence.run(call.id);
+      for (const dn of dns) q.addPresence.run(dn, call.id);
+    }
     return next;
   };
 
