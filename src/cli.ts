@@ -11,7 +11,7 @@ import { runComply } from './comply/run.js';
 import { RulesError, type ComplianceRule } from './domain/compliance/rules.js';
 import { loadRulesFile } from './rules-file.js';
 
-const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:|postgres://USER:PASSWORD@HOST:PORT/DATABASE] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml] [--external-answer-ms MS] [--max-connections-per-address N] [--cookie-samesite strict|lax|none] [--retention 3d|12h|0] [--cors-origin ORIGIN[,ORIGIN…]] [--chat-wait-timeout 10m|0] [--shed-delay-ms 100|0]`;
+const USAGE = `usage: conclave serve [--host H] [--port P] [--data FILE|:memory:|postgres://USER:PASSWORD@HOST:PORT/DATABASE] [--directory FILE] [--log-level L] [--csrf] [--compliance RULES.yaml] [--external-answer-ms MS] [--max-connections-per-address N] [--cookie-samesite strict|lax|none] [--retention 3d|12h|0] [--cors-origin ORIGIN[,ORIGIN…]] [--chat-wait-timeout 10m|0] [--shed-delay-ms 100|0] [--compliance-lanes 4]`;
 
 const die = (reason: string, code = 2): never => {
   process.stderr.write(`conclave: ${reason}\n`);
@@ -56,7 +56,7 @@ const serve = async (config: ServeConfig) => {
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   let server;
   try {
-    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules, externalAnswerMs: config.externalAnswerMs, connections: { maxConnectionsPerAddress: config.maxConnectionsPerAddress }, cookieSameSite: config.cookieSameSite, retentionMs: config.retentionMs, corsOrigins: config.corsOrigins, chatWaitTimeoutMs: config.chatWaitTimeoutMs, shedDelayMs: config.shedDelayMs, ...(complianceAfterStep ? { complianceAfterStep } : {}) });
+    server = await startServer({ host: config.host, port: config.port, data: config.data, directory, logger, csrf: config.csrf, complianceRules, externalAnswerMs: config.externalAnswerMs, connections: { maxConnectionsPerAddress: config.maxConnectionsPerAddress }, cookieSameSite: config.cookieSameSite, retentionMs: config.retentionMs, corsOrigins: config.corsOrigins, chatWaitTimeoutMs: config.chatWaitTimeoutMs, shedDelayMs: config.shedDelayMs, complianceLanes: config.complianceLanes, ...(complianceAfterStep ? { complianceAfterStep } : {}) });
   } catch (error) {
     if (error instanceof DataFileInUse) die(error.message, 1);
     const e = error as NodeJS.ErrnoException;

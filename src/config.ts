@@ -34,6 +34,8 @@ export interface ServeConfig {
   readonly chatWaitTimeoutMs: number;
   /** Load shedding: how long (ms) the event loop may have been busy without a pause before a new request is answered 503; 0 turns it off. */
   readonly shedDelayMs: number;
+  /** Compliance orchestrator lanes: flags on different users carried out concurrently, one per lane (1–16). */
+  readonly complianceLanes: number;
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -51,6 +53,7 @@ export const DEFAULTS: ServeConfig = {
   corsOrigins: [],
   chatWaitTimeoutMs: 10 * 60 * 1000,
   shedDelayMs: 100,
+  complianceLanes: 4,
 };
 
 const DURATION_UNITS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -77,6 +80,7 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
         'cors-origin': { type: 'string' },
         'chat-wait-timeout': { type: 'string' },
         'shed-delay-ms': { type: 'string' },
+        'compliance-lanes': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -131,10 +135,16 @@ export const parseServeConfig = (argv: readonly string[], env: NodeJS.ProcessEnv
   if (!Number.isSafeInteger(shedDelayMs) || shedDelayMs > 60_000)
     return { ok: false, error: `--shed-delay-ms must be 0 (no load shedding) or a whole number of milliseconds up to 60000, not '${shedText}'` };
 
+  const lanesText = pick('compliance-lanes', 'CONCLAVE_COMPLIANCE_LANES') ?? String(DEFAULTS.complianceLanes);
+  const complianceLanes = /^\d+$/.test(lanesText) ? Number(lanesText) : NaN;
+  if (!(complianceLanes >= 1 && complianceLanes <= 16))
+    return { ok: false, error: `--compliance-lanes must be a whole number from 1 to 16, not '${lanesText}'` };
+
   return {
     ok: true,
     config: {
       shedDelayMs,
+      complianceLanes,
       corsOrigins: cors.origins,
       host: pick('host', 'CONCLAVE_HOST') ?? DEFAULTS.host,
       port,

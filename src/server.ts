@@ -12,7 +12,7 @@ import { gwsRoutes } from './api/gws/routes.js';
 import { gwsRefs } from './api/gws/resource-ids.js';
 import type { Urls } from './api/gws/views/urls.js';
 import { domainDirectoryOf } from './directory/domain-view.js';
-import { demoDirectory, withComplianceUser, COMPLIANCE_USER_NAME, type Directory } from './directory/directory.js';
+import { complianceUserName, DEFAULT_COMPLIANCE_LANES, demoDirectory, withComplianceUser, type Directory } from './directory/directory.js';
 import { conclavePlugin } from './api/conclave/plugin.js';
 import { consoleStatic } from './api/conclave/console-static.js';
 import { createConsoleStream } from './api/conclave/event-stream.js';
@@ -80,6 +80,8 @@ export interface ServerOptions {
   readonly chatWaitTimeoutMs?: number;
   /** Load shedding threshold: how long the event loop may have been busy without a pause before a new request gets 503 (http/shedding.ts; default 100; 0 turns it off). */
   readonly shedDelayMs?: number;
+  /** Compliance orchestrator lanes (default 4): flags on different users carried out concurrently (engine/compliance.ts). */
+  readonly complianceLanes?: number;
   /** Test hook: the overload signal itself, instead of the event-loop monitor `shedDelayMs` starts. */
   readonly pressure?: PressureSignal;
   /** Test hook: told after each step the compliance orchestrator commits (src/cli.ts: CONCLAVE_TEST_CRASH_AFTER_STEP). */
@@ -103,7 +105,8 @@ export interface RunningServer {
 
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const directory = withComplianceUser(options.directory ?? demoDirectory());
+  const complianceLanes = options.complianceLanes ?? DEFAULT_COMPLIANCE_LANES;
+  const directory = withComplianceUser(options.directory ?? demoDirectory(), complianceLanes);
   const clock = options.clock ?? systemClock;
   const data = options.data ?? ':memory:';
   const postgres = isPostgresUrl(data) ? await openPostgresStore(data) : undefined;
@@ -224,7 +227,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     directory,
     clock,
     logger,
-    self: directory.byUserName(COMPLIANCE_USER_NAME) as NonNullable<ReturnType<Directory['byUserName']>>,
+    lanes: Array.from({ length: complianceLanes }, (_, i) => directory.byUserName(complianceUserName(i)) as NonNullable<ReturnType<Directory['byUserName']>>),
     onChange: consoleStream.complianceChanged,
     // In a cluster only the lease holder carries flags out (the lease is taken below).
     ...(postgres ? { runsHere: () => lease?.held() ?? false } : {}),

@@ -235,28 +235,40 @@ const fromUsers = (
 
 
 export const COMPLIANCE_USER_NAME = 'conclave-compliance';
+/** How many orchestrator users (lanes) a server has unless told otherwise (`--compliance-lanes`). */
+export const DEFAULT_COMPLIANCE_LANES = 4;
+
+/** The user name of compliance lane `index` (0-based): `conclave-compliance`, then `conclave-compliance-2`, … */
+export const complianceUserName = (index: number): string => (index === 0 ? COMPLIANCE_USER_NAME : `${COMPLIANCE_USER_NAME}-${index + 1}`);
+/** Whether a user name is one of the orchestrator's own users (never listed to Cloud clients). */
+export const isComplianceUserName = (userName: string): boolean => userName === COMPLIANCE_USER_NAME || /^conclave-compliance-\d+$/.test(userName);
 
 /**
- * The compliance orchestrator's own user: a supervisor with a device, so that it can monitor and
- * intrude like a person would (no back door), and no password, so that nobody can log in as it.
- * A directory file may define `conclave-compliance` itself (for example to choose its DN).
+ * The compliance orchestrator's own users, one per lane: supervisors with a device, so that they
+ * can monitor and intrude like a person would (no back door), and no password, so that nobody
+ * can log in as them. A directory file may define any of them itself (for example to choose its DN).
  */
-export const withComplianceUser = (directory: Directory): Directory => {
-  if (directory.byUserName(COMPLIANCE_USER_NAME)) return directory;
+export const withComplianceUser = (directory: Directory, lanes = 1): Directory => {
+  let result = directory;
   let dn = 19999;
-  while (directory.isKnownDn(String(dn)) || directory.queueOf(String(dn))) dn--;
-  return directory.withSystemUser({
-    id: stableUserId(COMPLIANCE_USER_NAME),
-    userName: COMPLIANCE_USER_NAME,
-    firstName: 'Conclave',
-    lastName: 'Compliance',
-    emailAddress: null,
-    nickname: 'Compliance',
-    roles: ['ROLE_SUPERVISOR'],
-    features: [...FEATURES],
-    phoneNumber: String(dn),
-    deviceId: stableDeviceId(String(dn)),
-  });
+  for (let i = 0; i < lanes; i++) {
+    const userName = complianceUserName(i);
+    if (result.byUserName(userName)) continue;
+    while (result.isKnownDn(String(dn)) || result.queueOf(String(dn))) dn--;
+    result = result.withSystemUser({
+      id: stableUserId(userName),
+      userName,
+      firstName: 'Conclave',
+      lastName: 'Compliance',
+      emailAddress: null,
+      nickname: i === 0 ? 'Compliance' : `Compliance ${i + 1}`,
+      roles: ['ROLE_SUPERVISOR'],
+      features: [...FEATURES],
+      phoneNumber: String(dn),
+      deviceId: stableDeviceId(String(dn)),
+    });
+  }
+  return result;
 };
 
 export const demoDirectory = (): Directory => buildDirectory(DEMO_DIRECTORY, 'built-in demo directory');

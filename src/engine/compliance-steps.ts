@@ -29,13 +29,15 @@ export interface StepLogDeps {
   readonly actor: string;
   readonly afterStep?: AfterStep;
   readonly tell: (change: { readonly flag: Flag; readonly entry?: AuditEntry }) => void;
+  /** Shared by the step logs of one process (one per orchestrator lane), so steps are numbered once. */
+  readonly counter?: { count: number };
 }
 
-export const createStepLog = ({ store, clock, logger, actor, afterStep, tell }: StepLogDeps): StepLog => {
-  let count = 0;
+export const createStepLog = ({ store, clock, logger, actor, afterStep, tell, counter = { count: 0 } }: StepLogDeps): StepLog => {
   const stepped = (what: string) => {
-    count += 1;
-    logger.debug({ step: count, what }, 'compliance step committed');
+    counter.count += 1;
+    const count = counter.count;
+    logger.debug({ step: count, what, actor }, 'compliance step committed');
     afterStep?.(count, what);
   };
   return {

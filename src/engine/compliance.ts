@@ -32,6 +32,7 @@ import type { Store } from '../store/port.js';
 import type { Engine, Outcome } from './engine.js';
 import type { Clock } from './ports.js';
 import { createStepLog, type AfterStep } from './compliance-steps.js';
+import { createKeyedQueue, type KeyedQueue } from './keyed-queue.js';
 
 export interface ComplianceDeps {
   readonly engine: Engine;
@@ -39,8 +40,12 @@ export interface ComplianceDeps {
   readonly directory: Directory;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** The orchestrator's own directory user (a supervisor with a device). */
-  readonly self: DirectoryUser;
+  /**
+   * The orchestrator's own directory users (supervisors with devices), one per lane: flags on
+   * different users are carried out concurrently, one lane each, since one supervisor monitors
+   * one agent at a time. The first is `conclave-compliance`, which a lone flag always uses.
+   */
+  readonly lanes: readonly DirectoryUser[];
   /**
    * Told after each audit entry is stored and after a flag is marked done (the console's event
    * stream): flags and the audit are not engine events, so no sink would otherwise hear of them.
@@ -97,27 +102,43 @@ interface Run {
   readonly problems: string[];
 }
 
-export const createCompliance = (deps: ComplianceDeps): Compliance => {
+/** One orchestrator identity and its queue: what a lane carries out, it carries out in order. */
+interface Lane {
+  carryOut(flag: Flag, resumed: boolean): Promise<void>;
+  removeFromCall(callId: string, dn: string): Promise<Outcome>;
+  /** Cancels monitoring and leaves chats an interrupted run of this lane left behind. */
+  cleanUp(): Promise<void>;
+  enqueue<T>(work: () => Promise<T>): Promise<T>;
+  idle(): Promise<void>;
+}
+
+interface Shared {
+  readonly deps: ComplianceDeps;
+  readonly tell: (change: { flag: Flag; entry?: AuditEntry }) => void;
+  readonly counter: { count: number };
+  /**
+   * Interactions being worked on, by any lane: a lane holds the calls (or chats) a flag is to
+   * leave while it decides and removes, so two flags whose users share a conference are carried
+   * out one after the other and the second sees what the first left (a two-party call: skipped).
+   */
+  readonly interactions: KeyedQueue;
+}
+
+/** Runs `work` holding every key, taken in sorted order (so two holders never wait on each other). */
+const holding = <T>(queue: KeyedQueue, keys: readonly string[], work: () => Promise<T>): Promise<T> => {
+  const sorted = [...new Set(keys)].sort();
+  const take = (i: number): Promise<T> => (i === sorted.length ? work() : queue.run(sorted[i] as string, () => take(i + 1)));
+  return take(0);
+};
+
+const createLane = (shared: Shared, self: DirectoryUser): Lane => {
+  const { deps, tell } = shared;
   const { engine, store, directory, clock, logger } = deps;
-  const actor = toActor(deps.self) as Actor & { dn: string };
-  const selfId = deps.self.id;
+  const actor = toActor(self) as Actor & { dn: string };
+  const selfId = self.id;
   let queue: Promise<void> = Promise.resolve();
-
-  /** A listener that throws must not stop an ejection. */
-  const tell = (change: { flag: Flag; entry?: AuditEntry }) => {
-    try {
-      deps.onChange?.(change);
-    } catch (error) {
-      logger.error({ err: error }, 'a compliance change listener failed');
-    }
-  };
-  const log = createStepLog({ store, clock, logger, actor: actor.userName, tell, ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) });
+  const log = createStepLog({ store, clock, logger, actor: actor.userName, tell, counter: shared.counter, ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) });
   const audit = log.audit;
-
-  const resolveUser = (ref: string) => directory.byUserName(ref) ?? directory.byId(ref) ?? directory.byDn(ref);
-  /** An external number (a customer) flagged by its number: it is its own id, name and DN. */
-  const externalUser = (ref: string) =>
-    isExternalShaped(ref) && !directory.queueOf(ref) ? { id: ref, userName: ref, phoneNumber: ref as string | null } : undefined;
 
   /** Audits an entry about one interaction of a run, noting a closing step. */
   const close = async (run: Run, step: 'removed' | 'skipped' | 'failed' | 'recovered' | 'done', outcome: AuditEntry['outcome'], extra: Partial<AuditEntry> & { interaction: string }) => {
@@ -174,11 +195,21 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     else await audit(flag, 'recovered', 'left', { detail: `cancelled the ${detail}` });
   };
 
+  const liveCallsOf = async (dn: string) => (await store.presentCallsOf(dn)).filter((c) => isLive(partyOf(c, dn) ?? { dn, state: 'Released', mute: 'Off' }));
+
   const ejectFromCalls = async (run: Run) => {
-    const { flag } = run;
-    const dn = flag.dn;
+    const dn = run.flag.dn;
     if (dn === null) return;
-    const mine = (await store.presentCallsOf(dn)).filter((c) => isLive(partyOf(c, dn) ?? { dn, state: 'Released', mute: 'Off' }));
+    const seen = new Set((await liveCallsOf(dn)).map((c) => c.id));
+    if (seen.size === 0) return;
+    // Decided and carried out holding those calls, on their state read once they are held.
+    await holding(shared.interactions, [...seen].map((id) => `call:${id}`), async () =>
+      ejectFromHeldCalls(run, dn, (await liveCallsOf(dn)).filter((c) => seen.has(c.id))),
+    );
+  };
+
+  const ejectFromHeldCalls = async (run: Run, dn: string, mine: readonly Call[]) => {
+    const { flag } = run;
     const conferences = mine.filter((c) => liveParties(c).length >= 3);
     for (const call of mine.filter((c) => !conferences.includes(c)))
       await close(run, 'skipped', 'two-party', { interaction: call.id, interactionType: 'call', detail: 'a two-party call is left alone' });
@@ -248,11 +279,25 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     return { ok: true };
   };
 
-  const ejectFromChats = async (run: Run) => {
-    const { flag } = run;
-    // The user's chats, and any chat the orchestrator is still in (an interrupted run's): it leaves them all.
+  /** The user's chats, and any chat this lane is still in (an interrupted run's): it leaves them all. */
+  const chatsToVisit = async (userId: string) => {
     const chats = new Map<string, Chat>();
-    for (const chat of [...(await store.chatsOfAgent(flag.userId)), ...(await store.chatsOfAgent(selfId))]) chats.set(chat.id, chat);
+    for (const chat of [...(await store.chatsOfAgent(userId)), ...(await store.chatsOfAgent(selfId))]) chats.set(chat.id, chat);
+    return chats;
+  };
+
+  const ejectFromChats = async (run: Run) => {
+    const seen = await chatsToVisit(run.flag.userId);
+    if (seen.size === 0) return;
+    await holding(shared.interactions, [...seen.keys()].map((id) => `chat:${id}`), async () => {
+      const now = await chatsToVisit(run.flag.userId);
+      for (const id of now.keys()) if (!seen.has(id)) now.delete(id);
+      await ejectFromHeldChats(run, now);
+    });
+  };
+
+  const ejectFromHeldChats = async (run: Run, chats: Map<string, Chat>) => {
+    const { flag } = run;
     for (const chat of chats.values()) {
       const plan = chatPlan(chat, flag.userId, selfId);
       const where = { interaction: chat.id, interactionType: 'chat' as const, participant: flag.userId };
@@ -391,14 +436,97 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
     return result;
   };
 
+  return {
+    carryOut,
+    enqueue,
+    idle: () => queue,
+    async cleanUp() {
+      await cancelLeftoverMonitoring();
+      for (const chat of await store.chatsOfAgent(selfId)) if (agentOf(chat, selfId)?.state === 'Chatting') await leaveChat(undefined, chat.id);
+    },
+    removeFromCall: (callId, dn) =>
+      holding(shared.interactions, [`call:${callId}`], async () => {
+        let outcome: Outcome = refuse.internal('not run');
+        await cancelLeftoverMonitoring();
+        // Refused before monitoring starts when the removal cannot succeed: joining the call
+        // first would leave the refused request's trace on it (hostile-input regression).
+        const current = await store.getCall(callId);
+        if (current === undefined) return refuse.notFound('call', callId);
+        const blocker = removalBlocker(current, dn);
+        if (blocker !== null) return refuse.invalidState(blocker);
+        // An external number has no device to monitor: monitor an agent of the call instead, as a flag does.
+        const external = directory.byDn(dn) === undefined;
+        const call = external ? current : undefined;
+        const target = call ? agentToMonitor(call, dn) : dn;
+        if (target === undefined) return refuse.invalidState(`no agent of call ${callId} can be monitored to remove ${dn}`);
+        const monitored = await asMonitorOf(undefined, target, async () => {
+          outcome = await removeCall(callId, dn);
+        });
+        return isRefusal(monitored) ? monitored : outcome;
+      }),
+  };
+};
+
+export const createCompliance = (deps: ComplianceDeps): Compliance => {
+  const { store, directory, clock, logger } = deps;
+  if (deps.lanes.length === 0) throw new Error('the compliance orchestrator needs at least one lane (user)');
+
+  /** A listener that throws must not stop an ejection. */
+  const tell = (change: { flag: Flag; entry?: AuditEntry }) => {
+    try {
+      deps.onChange?.(change);
+    } catch (error) {
+      logger.error({ err: error }, 'a compliance change listener failed');
+    }
+  };
+  const shared: Shared = { deps, tell, counter: { count: 0 }, interactions: createKeyedQueue() };
+  const lanes = deps.lanes.map((user) => createLane(shared, user));
+  const log = createStepLog({ store, clock, logger, actor: (deps.lanes[0] as DirectoryUser).userName, tell, counter: shared.counter, ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) });
+
+  /**
+   * Which lane carries out work for a key (a flagged user, or a DN for a single removal): the
+   * lane already holding work for that key, so one user's flags stay in order; otherwise the
+   * least busy, the first on a tie, so a lone flag is always the first lane's.
+   */
+  const busy = lanes.map(() => new Map<string, number>());
+  const onLane = <T>(key: string, work: (lane: Lane) => Promise<T>): Promise<T> => {
+    let index = busy.findIndex((keys) => keys.has(key));
+    if (index < 0) {
+      const loads = busy.map((keys) => [...keys.values()].reduce((a, b) => a + b, 0));
+      index = loads.indexOf(Math.min(...loads));
+    }
+    const keys = busy[index] as Map<string, number>;
+    keys.set(key, (keys.get(key) ?? 0) + 1);
+    const lane = lanes[index] as Lane;
+    return lane
+      .enqueue(() => work(lane))
+      .finally(() => {
+        const left = (keys.get(key) ?? 1) - 1;
+        if (left === 0) keys.delete(key);
+        else keys.set(key, left);
+      });
+  };
+
+  const resolveUser = (ref: string) => directory.byUserName(ref) ?? directory.byId(ref) ?? directory.byDn(ref);
+  /** An external number (a customer) flagged by its number: it is its own id, name and DN. */
+  const externalUser = (ref: string) =>
+    isExternalShaped(ref) && !directory.queueOf(ref) ? { id: ref, userName: ref, phoneNumber: ref as string | null } : undefined;
+
   // Each flag is carried out once per process, however often resume or pickUp sees it pending.
   const scheduled = new Set<string>();
   const schedule = (flag: Flag, resumed: boolean) => {
     if (scheduled.has(flag.id)) return;
     scheduled.add(flag.id);
-    void enqueue(() => carryOut(flag, resumed));
+    void onLane(flag.userId, (lane) => lane.carryOut(flag, resumed));
   };
   const runsHere = deps.runsHere ?? (() => true);
+  /** Before resuming anything, every lane undoes what an interrupted run of it left (monitoring, a chat it is in). */
+  const cleanUpLanes = () =>
+    Promise.all(
+      lanes.map((lane) =>
+        lane.enqueue(() => lane.cleanUp()).catch((error: unknown) => logger.error({ err: error }, 'could not clean up after an interrupted compliance run')),
+      ),
+    );
 
   let raising: Promise<void> = Promise.resolve();
   const raise = async (request: FlagRequest, raisedBy: string): Promise<{ ok: true; flag: Flag; duplicate: boolean } | Refusal> => {
@@ -418,7 +546,7 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       status: 'pending',
     };
     await log.saveFlag(flag);
-    await audit(flag, 'flagged', 'accepted', { actor: raisedBy, detail: request.reason });
+    await log.audit(flag, 'flagged', 'accepted', { actor: raisedBy, detail: request.reason });
     if (runsHere()) schedule(flag, false);
     return { ok: true, flag, duplicate: false };
   };
@@ -435,38 +563,25 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       return result;
     },
     async resume() {
-      for (const flag of await store.pendingFlags()) schedule(flag, true);
+      const pending = await store.pendingFlags();
+      if (pending.length > 0) await cleanUpLanes();
+      for (const flag of pending) schedule(flag, true);
     },
     async pickUp() {
       // A flag raised on another node is new here, unless a node that died had begun it: then it
       // resumes from what its audit shows.
+      const fresh: { flag: Flag; begun: boolean }[] = [];
       for (const flag of await store.pendingFlags()) {
         if (scheduled.has(flag.id)) continue;
-        const begun = (await store.queryAudit({ flagId: flag.id })).some((e) => e.step !== 'flagged');
-        schedule(flag, begun);
+        fresh.push({ flag, begun: (await store.queryAudit({ flagId: flag.id })).some((e) => e.step !== 'flagged') });
       }
+      if (fresh.some((f) => f.begun)) await cleanUpLanes();
+      for (const { flag, begun } of fresh) schedule(flag, begun);
     },
-    idle: () => queue,
-    removeFromCall: (callId, dn) =>
-      enqueue(async () => {
-        let outcome: Outcome = refuse.internal('not run');
-        await cancelLeftoverMonitoring();
-        // Refused before monitoring starts when the removal cannot succeed: joining the call
-        // first would leave the refused request's trace on it (hostile-input regression).
-        const current = await store.getCall(callId);
-        if (current === undefined) return refuse.notFound('call', callId);
-        const blocker = removalBlocker(current, dn);
-        if (blocker !== null) return refuse.invalidState(blocker);
-        // An external number has no device to monitor: monitor an agent of the call instead, as a flag does.
-        const external = directory.byDn(dn) === undefined;
-        const call = external ? current : undefined;
-        const target = call ? agentToMonitor(call, dn) : dn;
-        if (target === undefined) return refuse.invalidState(`no agent of call ${callId} can be monitored to remove ${dn}`);
-        const monitored = await asMonitorOf(undefined, target, async () => {
-          outcome = await removeCall(callId, dn);
-        });
-        return isRefusal(monitored) ? monitored : outcome;
-      }),
+    idle: async () => {
+      await Promise.all(lanes.map((lane) => lane.idle()));
+    },
+    removeFromCall: (callId, dn) => onLane(`dn:${dn}`, (lane) => lane.removeFromCall(callId, dn)),
   };
 };
 

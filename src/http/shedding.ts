@@ -10,8 +10,10 @@
  * loop's own idle time (libuv's, through `performance.eventLoopUtilization()`) says when it last
  * waited for I/O; a request that arrives more than `thresholdMs` after that has already waited
  * that long, so serving it too only makes the turn longer. The check is made for each request as
- * it arrives, so it reacts within the turn that overloads the server, not a window later; the
- * first requests of every turn are still served, so the server keeps working at its capacity.
+ * it arrives, so within an overloaded turn it refuses exactly the requests that would wait too
+ * long; the first requests of every turn are still served, so the server keeps working at its
+ * capacity. It is armed only once the loop has been slow for a while (`nextGate`), so a slow
+ * start or one burst of parallel requests is queued, not refused.
  *
  * A client that ignores Retry-After and sends its next request on the same connection before it
  * has passed is answered only once it has (a tarpit): its 503 still comes, but a flat-out client
@@ -25,7 +27,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { errorBody as cloudErrorBody } from '../api/cloud/errors.js';
 
 /** Whether a request arriving now should be shed; the event loop's busy time in production, a switch in tests. */
@@ -44,25 +46,77 @@ export const RETRY_AFTER_S = 1;
 export const DEFAULT_SHED_DELAY_MS = 100;
 
 /**
- * Overloaded when the loop has run for more than `thresholdMs` since it last waited for I/O.
- * The idle time only grows while the loop waits, so an unchanged idle time since the previous
- * check means no wait since then; when it has changed, the busy stretch began at most now.
+ * How long the loop has been busy without waiting for I/O, read when a request arrives. libuv's
+ * idle time only grows while the loop waits, so an unchanged idle time since the previous read
+ * means no wait since then; when it has changed, the busy stretch began at most now.
+ */
+export const busyClock = (
+  readIdle: () => number = () => performance.eventLoopUtilization().idle,
+  clock: () => number = () => performance.now(),
+): (() => number) => {
+  let lastIdle = readIdle();
+  let busySince = clock();
+  return () => {
+    const idle = readIdle();
+    const now = clock();
+    if (idle !== lastIdle) {
+      lastIdle = idle;
+      busySince = now;
+    }
+    return now - busySince;
+  };
+};
+
+/**
+ * The gate: shedding is armed only once the loop has been slow for a while, so a slow start (cold
+ * code) or one burst of parallel requests is queued, never refused. Armed after two windows in a
+ * row whose event-loop delay p99 is above the threshold; disarmed after a window in which no
+ * request had to be shed and the delay was back under it. Pure, so the rule is tested as a table.
+ */
+export interface Gate {
+  readonly armed: boolean;
+  /** Windows in a row above the threshold, while not armed. */
+  readonly above: number;
+}
+
+export const nextGate = (gate: Gate, window: { readonly delayP99Ms: number; readonly shed: number }, thresholdMs: number): Gate => {
+  if (!gate.armed) {
+    const above = window.delayP99Ms > thresholdMs ? gate.above + 1 : 0;
+    return above >= 2 ? { armed: true, above: 0 } : { armed: false, above };
+  }
+  return window.shed === 0 && window.delayP99Ms <= thresholdMs ? { armed: false, above: 0 } : gate;
+};
+
+/**
+ * Overloaded when the gate is armed and the loop has run for more than `thresholdMs` since it
+ * last waited for I/O. The windows scale with the threshold (2.5×, at least 50 ms), so a tight
+ * setting also reacts fast: 20 ms arms within about 100 ms of sustained overload, 100 within 500.
  */
 export const eventLoopPressure = (thresholdMs: number): PressureSignal => {
-  let lastIdle = performance.eventLoopUtilization().idle;
-  let busySince = performance.now();
+  const busyFor = busyClock();
+  const windowMs = Math.max(50, thresholdMs * 2.5);
+  const histogram = monitorEventLoopDelay({ resolution: thresholdMs < 40 ? 5 : 10 });
+  histogram.enable();
+  let gate: Gate = { armed: false, above: 0 };
+  let shed = 0;
+  const timer = setInterval(() => {
+    gate = nextGate(gate, { delayP99Ms: histogram.percentile(99) / 1e6, shed }, thresholdMs);
+    shed = 0;
+    histogram.reset();
+  }, windowMs);
+  timer.unref();
   return {
     overloaded() {
-      const idle = performance.eventLoopUtilization().idle;
-      const now = performance.now();
-      if (idle !== lastIdle) {
-        lastIdle = idle;
-        busySince = now;
-        return false;
-      }
-      return now - busySince > thresholdMs;
+      // Read on every request, armed or not, so the busy stretch is always measured from its start.
+      const busy = busyFor();
+      if (!gate.armed || busy <= thresholdMs) return false;
+      shed++;
+      return true;
     },
-    close() {},
+    close: () => {
+      clearInterval(timer);
+      histogram.disable();
+    },
   };
 };
 

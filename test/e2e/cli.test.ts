@@ -492,7 +492,7 @@ describe('parseServeConfig', () => {
   };
 
   it('defaults as the contract says', () => {
-    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000, corsOrigins: [], chatWaitTimeoutMs: 600_000, shedDelayMs: 100 });
+    assert.deepEqual(ok([]), { host: '127.0.0.1', port: 8080, data: './.conclave/conclave.db', directory: null, logLevel: 'info', csrf: false, compliance: null, externalAnswerMs: 1000, maxConnectionsPerAddress: 8192, cookieSameSite: 'Strict', retentionMs: 259_200_000, corsOrigins: [], chatWaitTimeoutMs: 600_000, shedDelayMs: 100, complianceLanes: 4 });
     assert.deepEqual(ok([]), DEFAULTS);
   });
 
@@ -516,6 +516,7 @@ describe('parseServeConfig', () => {
       corsOrigins: [],
       chatWaitTimeoutMs: 600_000,
       shedDelayMs: 100,
+      complianceLanes: 4,
     });
     assert.equal(ok(['--port=9001']).port, 9001);
     assert.equal(ok(['--log-level=warn']).logLevel, 'warn');
@@ -537,6 +538,7 @@ describe('parseServeConfig', () => {
       corsOrigins: [],
       chatWaitTimeoutMs: 600_000,
       shedDelayMs: 100,
+      complianceLanes: 4,
     });
   });
 
@@ -557,7 +559,18 @@ describe('parseServeConfig', () => {
       corsOrigins: [],
       chatWaitTimeoutMs: 600_000,
       shedDelayMs: 100,
+      complianceLanes: 4,
     });
+  });
+
+  it('reads --compliance-lanes and CONCLAVE_COMPLIANCE_LANES (flag wins), refusing a bad one', () => {
+    assert.equal(ok(['--compliance-lanes', '1']).complianceLanes, 1);
+    assert.equal(ok([], { CONCLAVE_COMPLIANCE_LANES: '8' }).complianceLanes, 8);
+    assert.equal(ok(['--compliance-lanes=2'], { CONCLAVE_COMPLIANCE_LANES: '8' }).complianceLanes, 2);
+    for (const bad of ['0', '17', 'many', '2.5']) {
+      const result = parseServeConfig(['--compliance-lanes', bad], {});
+      assert.ok(!result.ok && result.error.includes('--compliance-lanes') && result.error.includes(`'${bad}'`), bad);
+    }
   });
 
   it('reads --max-connections-per-address and CONCLAVE_MAX_CONNECTIONS_PER_ADDRESS (flag wins), refusing a bad one', () => {

@@ -13,7 +13,7 @@ import { basic, gws } from '../helpers/gws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { request as httpRequest, Agent } from 'node:http';
 import { setTimeout as wait } from 'node:timers/promises';
-import { eventLoopPressure, type PressureSignal } from '../../src/http/shedding.js';
+import { busyClock, nextGate, type Gate, type PressureSignal } from '../../src/http/shedding.js';
 import { parseServeConfig } from '../../src/config.js';
 
 let server: TestServer;
@@ -124,19 +124,48 @@ describe('load shedding with an injected overload signal', () => {
 });
 
 describe('the event-loop pressure signal', () => {
-  it('says overloaded once the loop has run without waiting for I/O longer than the threshold, and not after it has waited', async () => {
-    const signal = eventLoopPressure(30);
-    try {
-      await wait(5);
-      assert.equal(signal.overloaded(), false, 'a request arriving after the loop waited is served');
-      // Real work on the loop, with no chance to wait for I/O in between (what a long turn is).
-      const t0 = performance.now();
-      while (performance.now() - t0 < 60);
-      assert.equal(signal.overloaded(), true, 'a request read 60 ms into a busy turn is shed');
-      await wait(5);
-      assert.equal(signal.overloaded(), false, 'after the loop has waited again, requests are served');
-    } finally {
-      signal.close();
-    }
+  it('measures how long the loop has been busy without waiting for I/O, and starts again after it has waited', () => {
+    // libuv's idle time and the clock, stepped by hand: the rule, not this machine's timing.
+    let idle = 100;
+    let now = 1000;
+    const busyFor = busyClock(
+      () => idle,
+      () => now,
+    );
+    idle += 5;
+    now += 5;
+    assert.equal(busyFor(), 0, 'a request arriving after the loop waited finds it not busy');
+    now += 30;
+    assert.equal(busyFor(), 30, 'no wait since: busy for 30 ms');
+    now += 30;
+    assert.equal(busyFor(), 60, 'still no wait: 60 ms');
+    idle += 1;
+    now += 2;
+    assert.equal(busyFor(), 0, 'after the loop has waited again, it is not busy');
+    now += 7;
+    assert.equal(busyFor(), 7);
+  });
+
+  it('reads the real event loop: a turn busy for 60 ms is measured as at least that', () => {
+    const busyFor = busyClock();
+    busyFor();
+    const t0 = performance.now();
+    while (performance.now() - t0 < 60);
+    assert.ok(busyFor() >= 60);
+  });
+
+  it('arms only after two slow windows in a row, and disarms after a window with nothing shed and the delay back under', () => {
+    const T = 20;
+    // [gate before, window (delay p99, requests shed), gate after]
+    const rows: [Gate, { delayP99Ms: number; shed: number }, Gate][] = [
+      [{ armed: false, above: 0 }, { delayP99Ms: 5, shed: 0 }, { armed: false, above: 0 }],
+      [{ armed: false, above: 0 }, { delayP99Ms: 35, shed: 0 }, { armed: false, above: 1 }],
+      [{ armed: false, above: 1 }, { delayP99Ms: 10, shed: 0 }, { armed: false, above: 0 }], // one slow window (a GC, a cold start) is not overload
+      [{ armed: false, above: 1 }, { delayP99Ms: 35, shed: 0 }, { armed: true, above: 0 }],
+      [{ armed: true, above: 0 }, { delayP99Ms: 10, shed: 12 }, { armed: true, above: 0 }], // shedding is what keeps the delay down: stays armed
+      [{ armed: true, above: 0 }, { delayP99Ms: 35, shed: 0 }, { armed: true, above: 0 }],
+      [{ armed: true, above: 0 }, { delayP99Ms: 10, shed: 0 }, { armed: false, above: 0 }],
+    ];
+    for (const [before, window, after] of rows) assert.deepEqual(nextGate(before, window, T), after, JSON.stringify({ before, window }));
   });
 });

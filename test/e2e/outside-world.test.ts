@@ -168,7 +168,7 @@ describe('the outside world: a far end that never answers by itself', () => {
     const createCases: [unknown, number, RegExp][] = [
       [{ from: 'anonymous', to: '15000' }, 400, /from/],
       [{ from: '15001', to: '15000' }, 400, /from/],
-      [{ from: CUSTOMER, to: '19998' }, 400, /to/],
+      [{ from: CUSTOMER, to: '18999' }, 400, /to/], // no such DN (19999 down are the compliance orchestrator's lanes)
       [{ from: CUSTOMER, to: 'sales' }, 400, /not a known agent DN, queue name or queue DN/],
       [{ from: '7000', to: 'support' }, 400, /from/],
       [{ from: CUSTOMER, to: '15000', userData: { k: { nested: true } } }, 400, /userData/],

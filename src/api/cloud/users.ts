@@ -11,7 +11,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import Type from 'typebox';
-import { COMPLIANCE_USER_NAME, type Directory, type DirectoryUser } from '../../directory/directory.js';
+import { isComplianceUserName, type Directory, type DirectoryUser } from '../../directory/directory.js';
 import type { AgentSession } from '../../domain/agent/model.js';
 import type { Store } from '../../store/port.js';
 import { errorBody } from './errors.js';
@@ -104,7 +104,7 @@ const listing = <T>(all: readonly T[], base: string, pageSize: number, pageNumbe
 export const userRoutes = (plain: FastifyInstance, deps: { directory: Directory; store: Store; queues: CloudQueues }) => {
   const { directory, store, queues } = deps;
   const api = plain.withTypeProvider<TypeBoxTypeProvider>();
-  const people = () => directory.users.filter((u) => u.userName !== COMPLIANCE_USER_NAME);
+  const people = () => directory.users.filter((u) => !isComplianceUserName(u.userName));
 
   const withExpand = async (user: DirectoryUser, expand: string[]) => {
     const view = userView(user);
@@ -144,7 +144,7 @@ export const userRoutes = (plain: FastifyInstance, deps: { directory: Directory;
     { schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }), querystring: Type.Object({ expand: Expand, state: Type.Optional(Type.String({ maxLength: 16 })) }) } },
     async (request, reply) => {
       const user = directory.byId(request.params.id);
-      if (!user || user.userName === COMPLIANCE_USER_NAME) return fail(reply, 404, 'general.resource.not.found', `user ${request.params.id} was not found`);
+      if (!user || isComplianceUserName(user.userName)) return fail(reply, 404, 'general.resource.not.found', `user ${request.params.id} was not found`);
       return withExpand(user, listOf(request.query.expand));
     },
   );
