@@ -350,7 +350,7 @@ const complianceSection = (r: BenchResults): string[] => {
       `The flags are sent all at once (${plural(b.rounds, 'round')}) or at ${c.steadyRate} flags/s (open loop, ${plural(s.rounds, 'round')}), each round in fresh conferences after an unmeasured warm-up burst. ` +
       "**End to end**: from sending the POST to the owner's ParticipantsUpdated without the flagged party arriving through the official CometD client (\"every remaining party\": to the later of the owner's and the third party's). " +
       "**Server side**: the audit's `latencyMs` of the flag's 'removed' entry, from the flag being recorded to the removal committed and its notifications handed to CometD (whole milliseconds). " +
-      '**Service time**: the p50 of the gaps between consecutive removals of a burst; the orchestrator carries flags out one at a time (one supervisor, one queue in `src/engine/compliance.ts`), so in a burst removals leave the queue one service time apart.' +
+      '**Service time**: the p50 of the gaps between consecutive removals of a burst. The orchestrator has several lanes (`--compliance-lanes`, default 4: one supervisor user and one queue each, `src/engine/compliance.ts`), so flags on different users may overlap; but on SQLite no step of a flag ever waits (better-sqlite3 is synchronous), so on one event loop they still leave one service time apart. The PostgreSQL rows below show the lanes where steps do wait.' +
       (merged ? ` (Measured in the separate run of ${merged.startedAt.slice(0, 16).replace('T', ' ')} UTC, [${merged.file}](../${merged.file}).)` : ''),
   );
   out.push('');
@@ -399,6 +399,25 @@ const complianceSection = (r: BenchResults): string[] => {
       (b.firstError || s.firstError ? ` First error: \`${b.firstError ?? s.firstError}\`.` : ''),
   );
   out.push('');
+  const p = r.compliancePostgres;
+  if (p) {
+    out.push(
+      `The same scenario on PostgreSQL (\`--data postgres://…\`, one server on this machine), with one lane (\`--compliance-lanes 1\`: one flag at a time, as before lanes) and with ${p.laneCount}:`,
+      '',
+    );
+    out.push(
+      table(
+        ['Store, lanes', 'flags sent', 'flags', 'end to end p50 / p99 / max ms', 'every remaining party p50 / p99 / max ms', 'server side p50 / p99 / max ms', 'POST (202) p50 / p99 ms', 'ejected', 'failed', 'missing'],
+        [
+          ['PostgreSQL, 1 lane', ...row(`${int(p.oneLane.conferences)} at once`, p.oneLane.burst)],
+          ['PostgreSQL, 1 lane', ...row(`${p.oneLane.steadyRate} per second`, p.oneLane.steady)],
+          [`PostgreSQL, ${p.laneCount} lanes`, ...row(`${int(p.lanes.conferences)} at once`, p.lanes.burst)],
+          [`PostgreSQL, ${p.laneCount} lanes`, ...row(`${p.lanes.steadyRate} per second`, p.lanes.steady)],
+        ],
+      ),
+      '',
+    );
+  }
   return out;
 };
 

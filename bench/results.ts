@@ -7,7 +7,7 @@ import type { ProfileResult } from './scenarios/profile.js';
 import type { ScaleResult } from './scenarios/scale.js';
 import type { BareFlowResult, ThroughputResult } from './scenarios/throughput.js';
 import type { BenchConfig } from './config.js';
-import type { ComplianceResult } from './scenarios/compliance.js';
+import type { CompliancePostgresResult, ComplianceResult } from './scenarios/compliance.js';
 import type { Verdict } from './targets.js';
 import type { OverloadResult } from './scenarios/overload.js';
 import type { ClusterResult } from './scenarios/cluster.js';
@@ -43,6 +43,8 @@ export interface BenchResults {
   readonly scale?: ScaleResult;
   readonly profile?: ProfileResult;
   readonly compliance?: ComplianceResult;
+  /** The compliance scenario on PostgreSQL, one lane and four (full runs). */
+  readonly compliancePostgres?: CompliancePostgresResult;
   readonly floor?: Floor;
   readonly overload?: OverloadResult;
   readonly cluster?: ClusterResult;

@@ -27,7 +27,7 @@ import { floorOf, ratiosOf, type BenchResults } from './results.js';
 import { overloadUserCount, runOverload } from './scenarios/overload.js';
 import { clusterUserCount, runCluster } from './scenarios/cluster.js';
 import { runHttpBaseline } from './scenarios/baselines.js';
-import { complianceUserCount, runCompliance } from './scenarios/compliance.js';
+import { complianceUserCount, runCompliance, runCompliancePostgres } from './scenarios/compliance.js';
 import { runCometdBaseline, runLatency } from './scenarios/latency.js';
 import { runProfile } from './scenarios/profile.js';
 import { runScale, scaleUserCount } from './scenarios/scale.js';
@@ -125,6 +125,9 @@ try {
   if (wanted('latency')) results.latency = await scenario('scenario 2: notification latency', () => runLatency(config, directoryFile));
   if (wanted('scale')) results.scale = await scenario('scenario 3: scale and memory', () => runScale(config, directoryFile));
   if (wanted('compliance')) results.compliance = await scenario('scenario 4: compliance ejection', () => runCompliance(config, directoryFile));
+  // On PostgreSQL, one lane against four (full runs: it starts a PostgreSQL server, like the cluster scenario).
+  if (wanted('compliance') && config.cluster)
+    results.compliancePostgres = await scenario('scenario 4b: compliance ejection on PostgreSQL, 1 lane vs 4', () => runCompliancePostgres(config, directoryFile));
   if (wanted('overload')) results.overload = await scenario('scenario 5: overload (flat out beyond capacity)', () => runOverload(config, directoryFile));
   if (wanted('cluster')) results.cluster = await scenario('scenario 6: two nodes on one PostgreSQL', () => runCluster(config, directoryFile));
   if (wanted('profile')) results.profile = await scenario('CPU profile of the throughput scenario', () => runProfile(config, directoryFile));

@@ -115,9 +115,35 @@ interface FlagRun {
 
 export const complianceUserCount = (config: BenchConfig) => 3 * Math.max(config.compliance.conferences, config.compliance.warmupConferences);
 
-export const runCompliance = async (config: BenchConfig, directoryFile: string): Promise<ComplianceResult> => {
+/**
+ * The same scenario on a PostgreSQL store, with one orchestrator lane and with the default four
+ * (full runs only): there every step of a flag waits for the database, so flags on different
+ * users overlap on different lanes. (On SQLite a step never waits, and lanes cannot overlap.)
+ */
+export interface CompliancePostgresResult {
+  readonly oneLane: ComplianceResult;
+  readonly lanes: ComplianceResult;
+  readonly laneCount: number;
+}
+
+export const runCompliancePostgres = async (config: BenchConfig, directoryFile: string): Promise<CompliancePostgresResult> => {
+  // The test suite's helper, as the cluster scenario uses it.
+  const { startPostgres } = (await import(new URL('../../test/helpers/postgres.js', import.meta.url).href)) as typeof import('../../test/helpers/postgres.js');
+  const pg = await startPostgres();
+  if ('reason' in pg) throw new Error(`no PostgreSQL server: ${pg.reason}`);
+  try {
+    const oneLane = await runCompliance(config, directoryFile, ['--data', await pg.createDatabase(), '--compliance-lanes', '1']);
+    const lanes = await runCompliance(config, directoryFile, ['--data', await pg.createDatabase(), '--compliance-lanes', '4']);
+    return { oneLane, lanes, laneCount: 4 };
+  } finally {
+    await pg.dispose();
+  }
+};
+
+/** `extraArgs` go to `conclave serve` after the bench's own (a later `--data` wins). */
+export const runCompliance = async (config: BenchConfig, directoryFile: string, extraArgs: readonly string[] = []): Promise<ComplianceResult> => {
   const c = config.compliance;
-  const server = await startConclave(directoryFile);
+  const server = await startConclave(directoryFile, [], extraArgs);
   // As many sockets as flags, so that a burst's POSTs are all in flight at once.
   const http = createHttpClient(server.url, Math.max(64, c.conferences));
   try {
