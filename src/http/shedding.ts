@@ -13,7 +13,8 @@
  * it arrives, so within an overloaded turn it refuses exactly the requests that would wait too
  * long; the first requests of every turn are still served, so the server keeps working at its
  * capacity. It is armed only once the loop has been slow for a while (`nextGate`), so a slow
- * start or one burst of parallel requests is queued, not refused.
+ * start or one burst of parallel requests is queued, not refused; unarmed, only a request that
+ * waited 10× the threshold (at least 500 ms) in one turn is (a flood arriving all at once).
  *
  * A client that ignores Retry-After and sends its next request on the same connection before it
  * has passed is answered only once it has (a tarpit): its 503 still comes, but a flat-out client
@@ -70,21 +71,28 @@ export const busyClock = (
 /**
  * The gate: shedding is armed only once the loop has been slow for a while, so a slow start (cold
  * code) or one burst of parallel requests is queued, never refused. Armed after two windows in a
- * row whose event-loop delay p99 is above the threshold; disarmed after a window in which no
- * request had to be shed and the delay was back under it. Pure, so the rule is tested as a table.
+ * row whose event-loop delay p99 is above the threshold (or one far above it); disarmed only after
+ * `calmWindows` windows in a row in which no request had to be shed and the delay stayed under it:
+ * long enough (DISARM_AFTER_MS) for the clients told to come back after Retry-After to have come
+ * back, so that their return does not find the gate open again. Pure, so the rule is a table test.
  */
 export interface Gate {
   readonly armed: boolean;
-  /** Windows in a row above the threshold, while not armed. */
-  readonly above: number;
+  /** Unarmed: windows in a row above the threshold. Armed: calm windows in a row. */
+  readonly count: number;
 }
 
-export const nextGate = (gate: Gate, window: { readonly delayP99Ms: number; readonly shed: number }, thresholdMs: number): Gate => {
+/** How long the loop must stay calm before shedding is disarmed: past Retry-After and its jitter. */
+export const DISARM_AFTER_MS = 2000;
+
+export const nextGate = (gate: Gate, window: { readonly delayP99Ms: number; readonly shed: number }, thresholdMs: number, calmWindows: number): Gate => {
   if (!gate.armed) {
-    const above = window.delayP99Ms > thresholdMs ? gate.above + 1 : 0;
-    return above >= 2 ? { armed: true, above: 0 } : { armed: false, above };
+    const above = window.delayP99Ms > thresholdMs ? gate.count + 1 : 0;
+    // Far above (5×) is overload at once: a slow start never delays the loop that much.
+    return above >= 2 || window.delayP99Ms > 5 * thresholdMs ? { armed: true, count: 0 } : { armed: false, count: above };
   }
-  return window.shed === 0 && window.delayP99Ms <= thresholdMs ? { armed: false, above: 0 } : gate;
+  const calm = window.shed === 0 && window.delayP99Ms <= thresholdMs ? gate.count + 1 : 0;
+  return calm >= calmWindows ? { armed: false, count: 0 } : { armed: true, count: calm };
 };
 
 /**
@@ -95,12 +103,15 @@ export const nextGate = (gate: Gate, window: { readonly delayP99Ms: number; read
 export const eventLoopPressure = (thresholdMs: number): PressureSignal => {
   const busyFor = busyClock();
   const windowMs = Math.max(50, thresholdMs * 2.5);
+  /** Unarmed, a request is shed only after this long a turn: 10× the threshold, at least 500 ms. */
+  const unarmedMs = Math.max(500, thresholdMs * 10);
   const histogram = monitorEventLoopDelay({ resolution: thresholdMs < 40 ? 5 : 10 });
   histogram.enable();
-  let gate: Gate = { armed: false, above: 0 };
+  let gate: Gate = { armed: false, count: 0 };
+  const calmWindows = Math.ceil(DISARM_AFTER_MS / windowMs);
   let shed = 0;
   const timer = setInterval(() => {
-    gate = nextGate(gate, { delayP99Ms: histogram.percentile(99) / 1e6, shed }, thresholdMs);
+    gate = nextGate(gate, { delayP99Ms: histogram.percentile(99) / 1e6, shed }, thresholdMs, calmWindows);
     shed = 0;
     histogram.reset();
   }, windowMs);
@@ -109,7 +120,9 @@ export const eventLoopPressure = (thresholdMs: number): PressureSignal => {
     overloaded() {
       // Read on every request, armed or not, so the busy stretch is always measured from its start.
       const busy = busyFor();
-      if (!gate.armed || busy <= thresholdMs) return false;
+      // Armed, a request that waited longer than the threshold is shed; unarmed, only one that
+      // waited far longer (the gate's timer cannot run inside the very turn a flood arrives in).
+      if (busy <= (gate.armed ? thresholdMs : unarmedMs)) return false;
       shed++;
       return true;
     },

@@ -105,14 +105,15 @@ export const openSqliteStore = (path: string): Store => {
     throw error;
   }
 
+  const parsedCalls = parsedCallCache();
   const q = {
-    getCall: db.prepare<[string], { body: string }>('SELECT body FROM calls WHERE id = ?'),
-    callsOf: db.prepare<[string], { body: string }>(
-      'SELECT c.body FROM call_presence p JOIN calls c ON c.id = p.call_id WHERE p.dn = ?',
+    getCall: db.prepare<[string], CallRow>('SELECT id, version, body FROM calls WHERE id = ?'),
+    callsOf: db.prepare<[string], CallRow>(
+      'SELECT c.id, c.version, c.body FROM call_presence p JOIN calls c ON c.id = p.call_id WHERE p.dn = ?',
     ),
     insertCall: db.prepare('INSERT INTO calls (id, version, ended_at, parent_call_id, body) VALUES (?, ?, ?, ?, ?)'),
     updateCall: db.prepare('UPDATE calls SET version = ?, ended_at = ?, parent_call_id = ?, body = ? WHERE id = ? AND version = ?'),
-    consultationsOf: db.prepare<[string], { body: string }>('SELECT body FROM calls WHERE parent_call_id = ? AND ended_at IS NULL'),
+    consultationsOf: db.prepare<[string], CallRow>('SELECT id, version, body FROM calls WHERE parent_call_id = ? AND ended_at IS NULL'),
     clearPresence: db.prepare('DELETE FROM call_presence WHERE call_id = ?'),
     presenceOf: db.prepare<[string], { dn: string }>('SELECT dn FROM call_presence WHERE call_id = ?'),
     addPresence: db.prepare('INSERT INTO call_presence (dn, call_id) VALUES (?, ?)'),
@@ -220,18 +221,27 @@ export const openSqliteStore = (path: string): Store => {
     return next;
   };
 
-  const commit = db.transaction(
+  const writeBatch = db.transaction(
     (batch: CommitBatch): Committed => ({
       calls: (batch.calls ?? []).map(writeCall),
       agentSessions: (batch.agentSessions ?? []).map(writeSession),
       chats: (batch.chats ?? []).map(writeChat),
     }),
   );
+  /** Once the transaction has committed (never before: a rolled-back version must not be remembered). */
+  const commit = (batch: CommitBatch): Committed => {
+    const committed = writeBatch(batch);
+    for (const call of committed.calls) parsedCalls.remember(call);
+    return committed;
+  };
 
   return {
-    getCall: async (id) => parse<Call>(q.getCall.get(id)),
-    presentCallsOf: async (dn) => q.callsOf.all(dn).map((row) => JSON.parse(row.body) as Call),
-    consultationsOf: async (id) => q.consultationsOf.all(id).map((row) => JSON.parse(row.body) as Call),
+    getCall: async (id) => {
+      const row = q.getCall.get(id);
+      return row ? parsedCalls.of(row) : undefined;
+    },
+    presentCallsOf: async (dn) => q.callsOf.all(dn).map(parsedCalls.of),
+    consultationsOf: async (id) => q.consultationsOf.all(id).map(parsedCalls.of),
     liveCallIds: async () => q.liveCallIds.all().map((r) => r.call_id),
     getAgentSession: async (userId) => parse<AgentSession>(q.getSession.get(userId)),
     monitoringSessions: async () => q.monitoring.all().map((row) => JSON.parse(row.body) as AgentSession),
@@ -264,6 +274,42 @@ export const openSqliteStore = (path: string): Store => {
 };
 
 const parse = <T>(row: { body: string } | undefined): T | undefined => (row ? (JSON.parse(row.body) as T) : undefined);
+
+interface CallRow {
+  readonly id: string;
+  readonly version: number;
+  readonly body: string;
+}
+
+/** How many parsed call documents are kept: the calls being worked on now, not every live call. */
+const PARSED_CALLS = 2048;
+
+/**
+ * Parsed call documents by id, each at the version it was parsed or committed at. A row is read
+ * from the database every time, as before; only when its version is the one remembered is its
+ * JSON not parsed again (the profile's getCall and presentCallsOf were mostly JSON.parse). A
+ * version is written once and never changes, so the remembered document is exactly the row's,
+ * never a stale one; documents are never mutated (the domain makes new ones; the memory store
+ * shares them the same way).
+ */
+const parsedCallCache = () => {
+  const byId = new Map<string, Call>();
+  const remember = (call: Call) => {
+    byId.delete(call.id);
+    byId.set(call.id, call);
+    if (byId.size > PARSED_CALLS) byId.delete(byId.keys().next().value as string);
+  };
+  return {
+    remember,
+    of: (row: CallRow): Call => {
+      const known = byId.get(row.id);
+      if (known !== undefined && known.version === row.version) return known;
+      const call = JSON.parse(row.body) as Call;
+      remember(call);
+      return call;
+    },
+  };
+};
 
 const tryInsert = (run: () => Database.RunResult): Database.RunResult | null => {
   try {

@@ -154,18 +154,25 @@ describe('the event-loop pressure signal', () => {
     assert.ok(busyFor() >= 60);
   });
 
-  it('arms only after two slow windows in a row, and disarms after a window with nothing shed and the delay back under', () => {
+  it('arms after two slow windows in a row (or one far above), and disarms only after enough calm windows in a row (nothing shed, delay back under)', () => {
     const T = 20;
+    const CALM = 3;
+    const off = (count: number): Gate => ({ armed: false, count });
+    const on = (count: number): Gate => ({ armed: true, count });
     // [gate before, window (delay p99, requests shed), gate after]
     const rows: [Gate, { delayP99Ms: number; shed: number }, Gate][] = [
-      [{ armed: false, above: 0 }, { delayP99Ms: 5, shed: 0 }, { armed: false, above: 0 }],
-      [{ armed: false, above: 0 }, { delayP99Ms: 35, shed: 0 }, { armed: false, above: 1 }],
-      [{ armed: false, above: 1 }, { delayP99Ms: 10, shed: 0 }, { armed: false, above: 0 }], // one slow window (a GC, a cold start) is not overload
-      [{ armed: false, above: 1 }, { delayP99Ms: 35, shed: 0 }, { armed: true, above: 0 }],
-      [{ armed: true, above: 0 }, { delayP99Ms: 10, shed: 12 }, { armed: true, above: 0 }], // shedding is what keeps the delay down: stays armed
-      [{ armed: true, above: 0 }, { delayP99Ms: 35, shed: 0 }, { armed: true, above: 0 }],
-      [{ armed: true, above: 0 }, { delayP99Ms: 10, shed: 0 }, { armed: false, above: 0 }],
+      [off(0), { delayP99Ms: 5, shed: 0 }, off(0)],
+      [off(0), { delayP99Ms: 35, shed: 0 }, off(1)],
+      [off(1), { delayP99Ms: 10, shed: 0 }, off(0)], // one slow window (a GC, a cold start) is not overload
+      [off(1), { delayP99Ms: 35, shed: 0 }, on(0)],
+      [off(0), { delayP99Ms: 101, shed: 0 }, on(0)], // far above (5×): at once
+      [on(0), { delayP99Ms: 10, shed: 12 }, on(0)], // shedding is what keeps the delay down: stays armed
+      [on(0), { delayP99Ms: 35, shed: 0 }, on(0)],
+      [on(0), { delayP99Ms: 10, shed: 0 }, on(1)],
+      [on(1), { delayP99Ms: 10, shed: 0 }, on(2)],
+      [on(2), { delayP99Ms: 10, shed: 1 }, on(0)], // a refused client may be back: calm starts over
+      [on(2), { delayP99Ms: 10, shed: 0 }, off(0)],
     ];
-    for (const [before, window, after] of rows) assert.deepEqual(nextGate(before, window, T), after, JSON.stringify({ before, window }));
+    for (const [before, window, after] of rows) assert.deepEqual(nextGate(before, window, T, CALM), after, JSON.stringify({ before, window }));
   });
 });
