@@ -188,7 +188,7 @@ export const judge = (r: BenchResults): Verdict[] => {
           // The issue sets no number for the cluster: every notification arriving is the check.
           met: k.missing === 0,
         }
-      : { id: 'cluster', target: CLUSTER_TARGET, measured: 'not measured', met: null, gap: r.mode === 'quick' ? 'not run in quick mode (starts PostgreSQL and two nodes)' : 'the scenario failed' },
+      : { id: 'cluster', target: CLUSTER_TARGET, measured: 'not measured', met: null, gap: r.mode === 'quick' ? 'not run in quick mode (starts PostgreSQL and two nodes)' : r.failures.some((f) => f.scenario.includes('PostgreSQL')) ? 'the scenario failed' : 'not run' },
   );
   return verdicts;
 };

@@ -23,7 +23,8 @@ export const startConclave = async (directoryFile: string, nodeArgs: readonly st
     const server = await spawnServer({
       script: CLI,
       args: ['serve', '--port', '0', '--data', join(dir, 'conclave.db'), '--directory', directoryFile, '--log-level', 'warn', '--shed-delay-ms', '0', ...extraArgs],
-      nodeArgs,
+      // CONCLAVE_BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): profile any scenario's server.
+      nodeArgs: [...nodeArgs, ...(process.env['CONCLAVE_BENCH_SERVER_NODE_ARGS']?.split(/\s+/).filter(Boolean) ?? [])],
       ready: /conclave listening on (\S+)/,
     });
     return {
