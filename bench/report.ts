@@ -324,7 +324,7 @@ const render = (r: BenchResults, analysis: string, svgName: string): string => {
   out.push('## Running it');
   out.push('');
   out.push(
-    '`npm run bench` builds and runs the full suite (about 7 minutes; it rewrites this file and `docs/' +
+    '`npm run bench` builds and runs the full suite (about 10 minutes on 2 cores; it rewrites this file and `docs/' +
       svgName +
       '`); `node dist/bench/run.js --quick` proves every scenario but the cluster end to end in about a minute and only writes a results file. Options: `--only baselines,throughput,latency,scale,compliance,overload,cluster,profile`, `--profile`/`--no-profile`, `--docs`/`--no-docs`; ' +
       '`--report FILE` regenerates this file from a results file, and `--report FILE --merge OTHER` first takes the scenarios a separate run (e.g. `--only compliance`) measured into FILE. ' +
