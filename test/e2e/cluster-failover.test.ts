@@ -10,25 +10,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { gws, type GwsClient, type Reply } from '../helpers/gws.js';
+import { conference, liveCalls } from '../helpers/conference.js';
+import { gws } from '../helpers/gws.js';
 import { sharedPostgres, startNode } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
-
-const OK = { statusCode: 0 };
-const expectOk = async (reply: Promise<Reply>, what: string): Promise<void> => assert.deepEqual((await reply).body, OK, what);
-const liveCalls = async (client: GwsClient): Promise<any[]> => (await client.get('/api/v2/me/calls?fields=*')).body.calls.filter((c: any) => c.state !== 'Released');
-
-/** owner dials guests[0], who answers; further guests are conferenced in. All through `url`. */
-const conference = async (url: string, owner: string, guests: string[]): Promise<string> => {
-  await expectOk(gws(url, `agent${owner}`).dial(guests[0] as string), 'dial');
-  const callId = (await waitFor(async () => (await liveCalls(gws(url, `agent${guests[0]}`))).find((c) => c.state === 'Ringing'), 5000, 'the call rings for the guest')).id as string;
-  await expectOk(gws(url, `agent${guests[0]}`).op(callId, 'Answer'), 'answer');
-  for (const dn of guests.slice(1)) {
-    await expectOk(gws(url, `agent${owner}`).op(callId, 'SingleStepConference', { destination: { phoneNumber: dn } }), 'conference');
-    await expectOk(gws(url, `agent${dn}`).op(callId, 'Answer'), 'answer the conference');
-  }
-  return callId;
-};
 
 /** "this node now runs the compliance orchestrator" in a node's (pino JSON) log. */
 const holds = (node: { stderr: () => string }) => node.stderr().includes('this node now runs the compliance orchestrator');

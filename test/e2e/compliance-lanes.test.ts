@@ -12,28 +12,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildDirectory } from '../../src/directory/directory.js';
-import { gws, type GwsClient, type Reply } from '../helpers/gws.js';
+import { conference, liveCalls } from '../helpers/conference.js';
+import { gws } from '../helpers/gws.js';
 import { sharedPostgres } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FLAGS = '/conclave/v1/compliance/flags';
 const AUDIT = '/conclave/v1/compliance/audit';
-const OK = { statusCode: 0 };
-const expectOk = async (reply: Promise<Reply>, what: string) => assert.deepEqual((await reply).body, OK, what);
-const liveCalls = async (client: GwsClient): Promise<any[]> => (await client.get('/api/v2/me/calls?fields=*')).body.calls.filter((c: any) => c.state !== 'Released');
-
-/** agent<owner> dials guests[0], who answers; the other guests are conferenced in. */
-const conference = async (url: string, owner: string, guests: string[]): Promise<string> => {
-  await expectOk(gws(url, `agent${owner}`).dial(guests[0] as string), 'dial');
-  const callId = (await waitFor(async () => (await liveCalls(gws(url, `agent${guests[0]}`))).find((c) => c.state === 'Ringing'), 5000, 'the call rings')).id as string;
-  await expectOk(gws(url, `agent${guests[0]}`).op(callId, 'Answer'), 'answer');
-  for (const dn of guests.slice(1)) {
-    await expectOk(gws(url, `agent${owner}`).op(callId, 'SingleStepConference', { destination: { phoneNumber: dn } }), 'conference');
-    await expectOk(gws(url, `agent${dn}`).op(callId, 'Answer'), 'answer the conference');
-  }
-  return callId;
-};
 
 const raise = async (url: string, user: string, reason: string): Promise<string> => {
   const reply = await gws(url, 'admin').post(FLAGS, { user, reason, source: 'lanes-e2e' });
@@ -67,6 +53,21 @@ const directory = () =>
 const steps = (entries: any[]) => entries.map((e) => `${e.step}:${e.outcome}`);
 const ONE_REMOVAL = ['flagged:accepted', 'found:accepted', 'removed:ejected', 'done:completed'];
 
+/** A three-party conference; its two guests are flagged at once: one is removed, the other's call is then two-party. */
+const sharedConference = async (url: string, [owner, ...guests]: [string, string, string]) => {
+  const callId = await conference(url, owner, guests);
+  const flags = await Promise.all(guests.map((dn) => raise(url, `agent${dn}`, 'shared conference')));
+  const ends = await Promise.all(flags.map((id) => settled(url, id)));
+  assert.deepEqual(ends.map((e) => e.step), ['done', 'done']);
+  const both = await Promise.all(flags.map((id) => auditOf(url, id)));
+  const removed = both.filter((entries) => entries.some((e) => e.step === 'removed' && e.interaction === callId));
+  const skipped = both.filter((entries) => entries.some((e) => e.step === 'skipped' && e.outcome === 'two-party' && e.interaction === callId));
+  assert.equal(removed.length, 1, 'exactly one of the two is removed');
+  assert.equal(skipped.length, 1, 'the other finds a two-party call and is left alone');
+  const seen = (await liveCalls(gws(url, `agent${owner}`))).find((c) => c.id === callId);
+  assert.equal(seen?.participants.length, 1, 'the owner is still connected, with one other party');
+};
+
 describe('compliance lanes on SQLite', () => {
   let server: TestServer;
   before(async () => {
@@ -83,19 +84,8 @@ describe('compliance lanes on SQLite', () => {
     assert.equal(server.directory.byUserName('conclave-compliance-5'), undefined);
   });
 
-  it('two flags whose users share a conference (SQLite: one after the other anyway): one is removed, the other then finds a two-party call and it is left alone', async () => {
-    const callId = await conference(server.url, '15100', ['15101', '15102']);
-    const [first, second] = await Promise.all([raise(server.url, 'agent15101', 'shared conference'), raise(server.url, 'agent15102', 'shared conference')]);
-    const ends = await Promise.all([settled(server.url, first as string), settled(server.url, second as string)]);
-    assert.deepEqual(ends.map((e) => e.step), ['done', 'done']);
-    const both = [await auditOf(server.url, first as string), await auditOf(server.url, second as string)];
-    const removed = both.filter((entries) => entries.some((e) => e.step === 'removed' && e.interaction === callId));
-    const skipped = both.filter((entries) => entries.some((e) => e.step === 'skipped' && e.outcome === 'two-party' && e.interaction === callId));
-    assert.equal(removed.length, 1, 'exactly one of the two is removed');
-    assert.equal(skipped.length, 1, 'the other finds a two-party call and is left alone');
-    const owner = (await liveCalls(gws(server.url, 'agent15100'))).find((c) => c.id === callId);
-    assert.equal(owner?.participants.length, 1, 'the owner is still connected, with one other party');
-  });
+  it('two flags whose users share a conference (SQLite: one after the other anyway): one is removed, the other then finds a two-party call and it is left alone', () =>
+    sharedConference(server.url, ['15100', '15101', '15102']));
 
   it("one user's flags stay in order: the second starts only after the first is done, on the same lane", async () => {
     await conference(server.url, '15103', ['15104', '15105']);
@@ -122,19 +112,8 @@ describe('compliance lanes on PostgreSQL: flags on different users run at the sa
   });
   after(async () => server.dispose());
 
-  it('two flags whose users share a conference, raised at once: one is removed, the other then finds a two-party call and it is left alone', async () => {
-    const callId = await conference(server.url, '15106', ['15107', '15108']);
-    const [first, second] = await Promise.all([raise(server.url, 'agent15107', 'shared conference'), raise(server.url, 'agent15108', 'shared conference')]);
-    const ends = await Promise.all([settled(server.url, first as string), settled(server.url, second as string)]);
-    assert.deepEqual(ends.map((e) => e.step), ['done', 'done']);
-    const both = [await auditOf(server.url, first as string), await auditOf(server.url, second as string)];
-    const removed = both.filter((entries) => entries.some((e) => e.step === 'removed' && e.interaction === callId));
-    const skipped = both.filter((entries) => entries.some((e) => e.step === 'skipped' && e.outcome === 'two-party' && e.interaction === callId));
-    assert.equal(removed.length, 1, 'exactly one of the two is removed');
-    assert.equal(skipped.length, 1, 'the other finds a two-party call and is left alone');
-    const owner = (await liveCalls(gws(server.url, 'agent15106'))).find((c) => c.id === callId);
-    assert.equal(owner?.participants.length, 1, 'the owner is still connected, with one other party');
-  });
+  it('two flags whose users share a conference, raised at once: one is removed, the other then finds a two-party call and it is left alone', () =>
+    sharedConference(server.url, ['15106', '15107', '15108']));
 
   it('four flags on four users in four conferences, raised at once: more than one lane works, overlapping, and each flag reads as if alone', async () => {
     const groups = [
