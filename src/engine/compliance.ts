@@ -31,7 +31,7 @@ import { isExternalShaped, isLive, liveParties, partyOf, type Call } from '../do
 import type { Store } from '../store/port.js';
 import type { Engine, Outcome } from './engine.js';
 import type { Clock } from './ports.js';
-import { createStepLog, type AfterStep } from './compliance-steps.js';
+import { createStepLog, type AfterStep, type StepLog } from './compliance-steps.js';
 import { createKeyedQueue, type KeyedQueue } from './keyed-queue.js';
 
 export interface ComplianceDeps {
@@ -114,8 +114,8 @@ interface Lane {
 
 interface Shared {
   readonly deps: ComplianceDeps;
-  readonly tell: (change: { flag: Flag; entry?: AuditEntry }) => void;
-  readonly counter: { count: number };
+  /** The step log whose entries name `actor`; every lane's steps are numbered in one sequence. */
+  readonly stepLog: (actor: string) => StepLog;
   /**
    * Interactions being worked on, by any lane: a lane holds the calls (or chats) a flag is to
    * leave while it decides and removes, so two flags whose users share a conference are carried
@@ -132,12 +132,12 @@ const holding = <T>(queue: KeyedQueue, keys: readonly string[], work: () => Prom
 };
 
 const createLane = (shared: Shared, self: DirectoryUser): Lane => {
-  const { deps, tell } = shared;
+  const { deps } = shared;
   const { engine, store, directory, clock, logger } = deps;
   const actor = toActor(self) as Actor & { dn: string };
   const selfId = self.id;
   let queue: Promise<void> = Promise.resolve();
-  const log = createStepLog({ store, clock, logger, actor: actor.userName, tell, counter: shared.counter, ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) });
+  const log = shared.stepLog(actor.userName);
   const audit = log.audit;
 
   /** Audits an entry about one interaction of a run, noting a closing step. */
@@ -193,6 +193,12 @@ const createLane = (shared: Shared, self: DirectoryUser): Lane => {
     // Not a `failed` entry: with no interaction, that is the flag's verdict (the check at the end fails the flag).
     if (isRefusal(cancelled)) await audit(flag, 'recovered', 'error', { detail: `could not cancel the ${detail}: ${cancelled.message}` });
     else await audit(flag, 'recovered', 'left', { detail: `cancelled the ${detail}` });
+  };
+
+  /** Undoes what an interrupted run of this lane left: monitoring, and any chat it is still in. */
+  const cleanUp = async (): Promise<void> => {
+    await cancelLeftoverMonitoring();
+    for (const chat of await store.chatsOfAgent(selfId)) if (agentOf(chat, selfId)?.state === 'Chatting') await leaveChat(undefined, chat.id);
   };
 
   const liveCallsOf = async (dn: string) => (await store.presentCallsOf(dn)).filter((c) => isLive(partyOf(c, dn) ?? { dn, state: 'Released', mute: 'Off' }));
@@ -407,8 +413,7 @@ const createLane = (shared: Shared, self: DirectoryUser): Lane => {
       logger.error({ err: error, flagId: flag.id }, 'compliance ejection failed');
       try {
         // Never leave the orchestrator in a chat or monitoring: undo that before giving up.
-        await cancelLeftoverMonitoring();
-        for (const chat of await store.chatsOfAgent(selfId)) if (agentOf(chat, selfId)?.state === 'Chatting') await leaveChat(undefined, chat.id);
+        await cleanUp();
         verdict = { status: 'failed', detail: (error as Error).message };
       } catch (cleanup) {
         // The state cannot be read or changed now: the flag stays pending and resumes at the next start.
@@ -440,10 +445,7 @@ const createLane = (shared: Shared, self: DirectoryUser): Lane => {
     carryOut,
     enqueue,
     idle: () => queue,
-    async cleanUp() {
-      await cancelLeftoverMonitoring();
-      for (const chat of await store.chatsOfAgent(selfId)) if (agentOf(chat, selfId)?.state === 'Chatting') await leaveChat(undefined, chat.id);
-    },
+    cleanUp,
     removeFromCall: (callId, dn) =>
       holding(shared.interactions, [`call:${callId}`], async () => {
         let outcome: Outcome = refuse.internal('not run');
@@ -479,9 +481,12 @@ export const createCompliance = (deps: ComplianceDeps): Compliance => {
       logger.error({ err: error }, 'a compliance change listener failed');
     }
   };
-  const shared: Shared = { deps, tell, counter: { count: 0 }, interactions: createKeyedQueue() };
+  const counter = { count: 0 };
+  const stepLog = (actor: string) => createStepLog({ store, clock, logger, actor, tell, counter, ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) });
+  const shared: Shared = { deps, stepLog, interactions: createKeyedQueue() };
   const lanes = deps.lanes.map((user) => createLane(shared, user));
-  const log = createStepLog({ store, clock, logger, actor: (deps.lanes[0] as DirectoryUser).userName, tell, counter: shared.counter, ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) });
+  // Raising a flag writes its first steps; its 'flagged' entry names who raised it.
+  const log = stepLog((deps.lanes[0] as DirectoryUser).userName);
 
   /**
    * Which lane carries out work for a key (a flagged user, or a DN for a single removal): the
