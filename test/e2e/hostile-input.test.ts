@@ -248,6 +248,10 @@ const problemWith = (r: Req, path: string, res: RawResponse): string | null => {
   if (keys !== 'statusCode,statusMessage') return `HTTP ${res.status}: a refusal must have exactly statusCode and statusMessage, has ${keys}: ${clip(res.text)}`;
   if (typeof body['statusMessage'] !== 'string' || (body['statusMessage'] as string).length === 0) return `HTTP ${res.status}: empty statusMessage`;
   const beforeRouting = [413, 415, 431].includes(res.status) && code === 10;
+  // The login throttle's answer (docs/security.md): statusCode 20 as HTTP 429 with Retry-After,
+  // which a fuzz run reaches once it has sent enough wrong credentials from one address.
+  if (res.status === 429 && code === 20)
+    return res.headers['retry-after'] !== undefined && /too many failed logins/.test(String(body['statusMessage'])) ? null : `HTTP 429 without the throttle's Retry-After and message: ${clip(res.text)}`;
   if (!beforeRouting && HTTP_OF[code] !== res.status) return `HTTP ${res.status} does not match statusCode ${code} (expected HTTP ${HTTP_OF[code]}): ${clip(res.text)}`;
   if (res.status === 401 && path.startsWith('/api/v2/') && !/^Basic\b/.test(String(res.headers['www-authenticate'] ?? '')))
     return 'HTTP 401 without WWW-Authenticate: Basic';
